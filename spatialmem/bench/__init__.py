@@ -1,0 +1,1 @@
+"""Benchmark harness: question loading, VSI-Bench metrics, runner, reports."""

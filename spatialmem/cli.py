@@ -1,0 +1,65 @@
+"""The ``spatialmem`` command line: the only place that turns errors into messages and exit codes.
+
+Each area's commands live in ``spatialmem.commands.<area>`` and expose ``register(app)``.
+Exit codes: 0 ok, 1 unexpected error, 2 bad input / usage, and each :mod:`spatialmem.errors`
+class's ``exit_code`` otherwise (e.g. 6 program rejected by the checker, 7 program runtime error).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+import typer
+from rich.console import Console
+
+from spatialmem.errors import SpatialMemError
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "spatialmem.commands.synth",
+)
+
+app = typer.Typer(
+    name="spatialmem",
+    help="Persistent spatial memory for vision-language models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Persistent spatial memory for vision-language models."""
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI, map errors to one red line on stderr and an exit code."""
+    err = Console(stderr=True)
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="spatialmem", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err.print("[red]aborted[/red]")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except SpatialMemError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("[red]interrupted[/red]")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

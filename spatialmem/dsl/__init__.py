@@ -1,0 +1,1 @@
+"""The spatial query language: grammar -> AST with spans -> checker -> interpreter."""

@@ -1,0 +1,1 @@
+"""Perception backends: geometry (poses + depth) and instances (2D masks), each with a fake."""

@@ -1,0 +1,108 @@
+"""One generic lazy registry for every pluggable backend.
+
+A backend is registered by *kind* (``"geometry"``, ``"instances"``, ``"renderer"``, ``"planner"``,
+``"llm_client"`` ...) and *name* with an import path ``"package.module:Attr"``; the module is only
+imported when that backend is built, so heavy optional dependencies stay optional. Third-party
+packages can add backends through the ``spatialmem.backends`` entry-point group, whose entry names
+are ``"kind.name"``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from spatialmem.errors import BackendError
+
+ENTRY_POINT_GROUP = "spatialmem.backends"
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """Where a backend lives and what it needs."""
+
+    kind: str
+    name: str
+    target: str  # "package.module:Attr"
+    extra: str | None = None  # pip extra that provides its dependencies
+    doc: str = ""
+
+
+_REGISTRY: dict[tuple[str, str], BackendSpec] = {}
+_ENTRY_POINTS_LOADED = False
+
+
+def register(kind: str, name: str, target: str, *, extra: str | None = None, doc: str = "") -> None:
+    """Register (or replace) the backend ``name`` of ``kind`` at import path ``target``."""
+    if ":" not in target:
+        raise BackendError(f"backend target {target!r} must look like 'package.module:Attr'")
+    _REGISTRY[(kind, name)] = BackendSpec(kind, name, target, extra, doc)
+
+
+def _load_entry_points() -> None:
+    global _ENTRY_POINTS_LOADED
+    if _ENTRY_POINTS_LOADED:
+        return
+    _ENTRY_POINTS_LOADED = True
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        kind, _, name = ep.name.partition(".")
+        if kind and name and (kind, name) not in _REGISTRY:
+            register(kind, name, ep.value)
+
+
+def names(kind: str) -> list[str]:
+    """Sorted names of every backend registered for ``kind``."""
+    _load_entry_points()
+    return sorted(n for (k, n) in _REGISTRY if k == kind)
+
+
+def spec(kind: str, name: str) -> BackendSpec:
+    """The :class:`BackendSpec` of a backend; raises :class:`BackendError` naming the choices."""
+    _load_entry_points()
+    try:
+        return _REGISTRY[(kind, name)]
+    except KeyError:
+        choices = ", ".join(names(kind)) or "none registered"
+        raise BackendError(f"unknown {kind} backend {name!r}; choose one of: {choices}") from None
+
+
+def resolve(kind: str, name: str) -> Any:
+    """Import and return the object a backend points at (a class or a factory function)."""
+    s = spec(kind, name)
+    module_name, _, attr = s.target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        if s.extra:
+            from spatialmem.errors import MissingDependencyError
+
+            raise MissingDependencyError(exc.name or module_name, s.extra, f"{kind} backend {name!r}") from exc
+        raise
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise BackendError(f"backend {kind}/{name}: {module_name} has no attribute {attr!r}") from None
+
+
+def build(kind: str, name: str, *args: Any, **kwargs: Any) -> Any:
+    """Resolve a backend and call it with the given arguments (usually a config dataclass)."""
+    return resolve(kind, name)(*args, **kwargs)
+
+
+# Built-in backends. Each module registers nothing itself: this table is the single place to look.
+_BUILTINS: list[tuple[str, str, str, str | None, str]] = [
+    ("renderer", "gl", "spatialmem.synth.render_gl:GLRenderer", "render", "moderngl on headless EGL"),
+    ("renderer", "cpu", "spatialmem.synth.render_cpu:CPURenderer", None, "pure numpy rasterizer"),
+    ("geometry", "given", "spatialmem.perception.geometry_given:GivenGeometry", None, "poses+depth from the source"),
+    ("geometry", "fake", "spatialmem.perception.fakes:FakeGeometry", None, "test double"),
+    ("instances", "given", "spatialmem.perception.instances_given:GivenInstances", None, "masks+labels from the source"),
+    ("instances", "fake", "spatialmem.perception.fakes:FakeInstances", None, "test double"),
+    ("planner", "template", "spatialmem.agent.template:TemplatePlanner", None, "rule-based VSI-Bench planner"),
+    ("planner", "llm", "spatialmem.agent.llm_planner:LLMPlanner", "llm", "OpenAI-compatible chat model"),
+    ("planner", "chain", "spatialmem.agent.chain:ChainPlanner", None, "template first, then LLM if configured"),
+]
+for _kind, _name, _target, _extra, _doc in _BUILTINS:
+    register(_kind, _name, _target, extra=_extra, doc=_doc)

@@ -1,0 +1,1 @@
+"""Frame sources: synthetic scene folders, RGB-D folders (ScanNet layout), video files, image folders."""

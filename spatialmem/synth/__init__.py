@@ -1,0 +1,1 @@
+"""Procedural indoor scenes with exact ground truth: rooms, furniture, camera paths, rendering, questions."""

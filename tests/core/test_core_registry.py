@@ -1,0 +1,27 @@
+"""The backend registry and the error tree."""
+
+import pytest
+
+from spatialmem import registry
+from spatialmem.errors import BackendError, MissingDependencyError, require_package
+
+
+def test_unknown_backend_lists_choices():
+    with pytest.raises(BackendError, match="choose one of: .*given"):
+        registry.spec("geometry", "nope")
+
+
+def test_register_and_build_roundtrip():
+    registry.register("testkind", "dict", "builtins:dict", doc="plain dict")
+    assert "dict" in registry.names("testkind")
+    assert registry.build("testkind", "dict", a=1) == {"a": 1}
+    with pytest.raises(BackendError, match="package.module:Attr"):
+        registry.register("testkind", "bad", "no_colon")
+
+
+def test_missing_module_names_the_extra():
+    registry.register("testkind", "ghost", "spatialmem_no_such_module:X", extra="render")
+    with pytest.raises(MissingDependencyError, match=r"pip install 'spatialmem\[render\]'"):
+        registry.resolve("testkind", "ghost")
+    with pytest.raises(MissingDependencyError, match="spatialmem\\[llm\\]"):
+        require_package("spatialmem_no_such_module", "llm", "testing")
