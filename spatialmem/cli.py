@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import sys
 
-import click
 import typer
 from rich.console import Console
 
@@ -18,6 +17,9 @@ from spatialmem.errors import SpatialMemError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "spatialmem.commands.synth",
+    "spatialmem.commands.qa",
+    "spatialmem.commands.memory",
+    "spatialmem.commands.dsl",
 )
 
 app = typer.Typer(
@@ -43,17 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     err = Console(stderr=True)
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="spatialmem", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
-        err.print("[red]aborted[/red]")
-        return 130
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
+        # Standalone mode lets click/typer report usage errors themselves (exit 2) and turns every
+        # normal end or ``typer.Exit`` into SystemExit, whichever click copy typer ships with.
+        command.main(args=argv, prog_name="spatialmem", standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except SpatialMemError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("[red]interrupted[/red]")

@@ -1,0 +1,175 @@
+"""Answer one question on one memory: plan, run the program, format the answer as a model would.
+
+:func:`answer_question` never raises for a question-level problem (cannot plan, checker or runtime
+error, LLM failure): it returns an :class:`AnswerRecord` with ``ok=False`` and the error, so that a
+benchmark run records the failure and continues.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from spatialmem.agent.base import Planner, Question
+from spatialmem.errors import LLMError, PlanningError, ProgramError, ProgramRuntimeError, SpatialMemError
+
+_LETTER_RE = re.compile(r"^\s*\(?([A-Za-z])[.):]?(?:\s|$)")
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    """The outcome of one question.
+
+    Attributes:
+        id: question id.
+        answer: the answer text a model would output (option letter or number string); "" on failure.
+        ok: whether a program ran and produced an answer.
+        program: the program that ran (or was last tried); "" when none was planned.
+        planner: the planner that produced the program.
+        value_type: the query-language type of the answer value.
+        trace: the interpreter's trace lines.
+        error: one-line message on failure, else None.
+        error_kind: ``planning`` | ``check`` | ``runtime`` | ``llm`` | ``other`` on failure.
+        timings: seconds per phase (``plan_s``, ``run_s``, ``total_s``).
+        notes: planner notes (inferred form, LLM repair rounds, vision answer ...).
+    """
+
+    id: str
+    answer: str
+    ok: bool
+    program: str = ""
+    planner: str = ""
+    value_type: str = ""
+    trace: tuple[str, ...] = ()
+    error: str | None = None
+    error_kind: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "answer": self.answer,
+            "ok": self.ok,
+            "program": self.program,
+            "planner": self.planner,
+            "value_type": self.value_type,
+            "trace": list(self.trace),
+            "error": self.error,
+            "error_kind": self.error_kind,
+            "timings": dict(self.timings),
+            "notes": dict(self.notes),
+        }
+
+
+def format_number(value: float) -> str:
+    """A number written plainly, as a model would: integers without decimals, else <= 2 decimals."""
+    v = float(value)
+    if not math.isfinite(v):
+        return str(v)
+    if abs(v - round(v)) < 1e-9:
+        return str(int(round(v)))
+    return f"{v:.2f}".rstrip("0").rstrip(".")
+
+
+def format_answer(answer_text: str, answer_value: object, question: Question) -> str:
+    """The model-style answer: the option letter for MC questions, else the value's text."""
+    text = str(answer_text or "").strip()
+    if question.options:
+        m = _LETTER_RE.match(text)
+        if m:
+            return m.group(1).upper()
+        return text
+    if isinstance(answer_value, bool):
+        return text
+    if isinstance(answer_value, (int, float)) and text == "":
+        return format_number(answer_value)
+    return text
+
+
+def _diag_text(exc: ProgramError) -> str:
+    """The rendered diagnostics of a rejected / failed program (the exception's text when it has them)."""
+    text = str(exc).strip()
+    if text:
+        return text
+    lines = []
+    for d in getattr(exc, "diagnostics", ())[:3]:
+        render = getattr(d, "render", None)
+        lines.append(render() if callable(render) else str(d))
+    return "\n".join(lines) or type(exc).__name__
+
+
+def answer_question(question: Question, memory, planner: Planner, summary: dict | None = None) -> AnswerRecord:
+    """Plan ``question`` with ``planner``, run the program on ``memory``, format the answer.
+
+    Args:
+        question: the question.
+        memory: a :class:`~spatialmem.memory.scene.SceneMemory`.
+        planner: any :class:`~spatialmem.agent.base.Planner`.
+        summary: ``memory.summary()`` if already computed (saves time on many questions).
+
+    Returns:
+        An :class:`AnswerRecord`; failures are recorded, never raised (except programming bugs).
+    """
+    from spatialmem.dsl import run_program
+
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    summary = summary if summary is not None else memory.summary()
+    program, planner_name, notes = "", getattr(planner, "name", type(planner).__name__), {}
+
+    def fail(kind: str, message: str) -> AnswerRecord:
+        timings["total_s"] = time.perf_counter() - t0
+        return AnswerRecord(question.id, "", False, program, planner_name, error=message, error_kind=kind,
+                            timings=timings, notes=notes)
+
+    try:
+        plan = planner.plan(question, summary, memory)
+    except LLMError as exc:
+        timings["plan_s"] = time.perf_counter() - t0
+        return fail("llm", str(exc))
+    except PlanningError as exc:
+        timings["plan_s"] = time.perf_counter() - t0
+        return fail("planning", str(exc))
+    timings["plan_s"] = time.perf_counter() - t0
+    program, planner_name, notes = plan.program, plan.planner, dict(plan.notes)
+    t1 = time.perf_counter()
+    try:
+        result = run_program(program, memory)
+    except ProgramRuntimeError as exc:
+        timings["run_s"] = time.perf_counter() - t1
+        return fail("runtime", _diag_text(exc))
+    except ProgramError as exc:
+        timings["run_s"] = time.perf_counter() - t1
+        return fail("check", _diag_text(exc))
+    timings["run_s"] = time.perf_counter() - t1
+    answer = format_answer(result.answer_text, result.answer, question)
+    images = tuple(getattr(result, "images", ()) or ())
+    if images and hasattr(planner, "answer_with_images"):
+        t2 = time.perf_counter()
+        try:
+            seen = planner.answer_with_images(question, result, program)
+        except (LLMError, SpatialMemError) as exc:
+            notes["vision_error"] = str(exc)
+            seen = None
+        timings["vision_s"] = time.perf_counter() - t2
+        if seen:
+            notes["program_answer"] = answer
+            answer = format_answer(seen, None, question)
+    timings["total_s"] = time.perf_counter() - t0
+    return AnswerRecord(
+        id=question.id,
+        answer=answer,
+        ok=bool(answer),
+        program=program,
+        planner=planner_name,
+        value_type=str(getattr(result, "value_type", "")),
+        trace=tuple(getattr(result, "trace", ()) or ()),
+        error=None if answer else "the program produced an empty answer",
+        error_kind=None if answer else "other",
+        timings=timings,
+        notes=notes,
+    )

@@ -1,0 +1,245 @@
+"""The evaluation run behind ``spatialmem eval``: questions x memories -> predictions -> report.
+
+* Memories: ``memories_dir/<scene_name>`` loaded once per scene (``spatialmem.memory.store.load_memory``).
+* Resumable: ids already in ``out/predictions.jsonl`` are skipped (``retry_failed`` redoes failed ones);
+  each answered row is appended and flushed immediately.
+* Failures never stop the run: a malformed row, an unknown scene / missing memory, a planning,
+  checker, runtime or LLM error each become a recorded row with ``ok: false``, ``score: 0`` and
+  the message.
+* Parallel: ``workers`` threads answer the questions of a scene concurrently (useful for LLM planners,
+  whose time is spent waiting on the network).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spatialmem.agent.answer import AnswerRecord, answer_question
+from spatialmem.agent.base import PlannerConfig, build_planner
+from spatialmem.bench.data import BenchQuestion, RowError, load_questions
+from spatialmem.bench.metrics import score_prediction
+from spatialmem.bench.report import PREDICTIONS, PredictionWriter, read_predictions, write_report
+from spatialmem.errors import InputError, SpatialMemError
+
+MAX_TRACE_LINES = 40
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """One evaluation run.
+
+    Attributes:
+        questions: question file (.jsonl / .parquet / .csv).
+        memories: folder with one memory per scene, ``memories/<scene_name>``.
+        out: output folder (created; reused for resuming).
+        planner: registered planner name (template, llm, chain).
+        planner_config: settings for the planner (LLM endpoint, repairs, transcripts).
+        workers: threads answering questions concurrently (>= 1).
+        retry_failed: re-answer ids whose previous row failed.
+        limit: answer at most this many pending questions (None = all).
+        chart: write the bar chart PNG.
+    """
+
+    questions: Path
+    memories: Path
+    out: Path
+    planner: str = "template"
+    planner_config: PlannerConfig = field(default_factory=PlannerConfig)
+    workers: int = 1
+    retry_failed: bool = False
+    limit: int | None = None
+    chart: bool = True
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise InputError(f"--workers must be >= 1, got {self.workers}")
+        if self.limit is not None and self.limit < 0:
+            raise InputError(f"--limit must be >= 0, got {self.limit}")
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """What a run did: counts and the summary written to ``out/summary.json``."""
+
+    out: Path
+    answered: int
+    skipped: int
+    failed_now: int
+    summary: dict[str, Any]
+
+
+def _default_loader(path: Path):
+    from spatialmem.memory.store import load_memory
+
+    return load_memory(path)
+
+
+def question_row(q: BenchQuestion) -> dict[str, Any]:
+    """The question part of a prediction row."""
+    return {
+        "id": q.id,
+        "dataset": q.dataset,
+        "scene_name": q.scene_name,
+        "question_type": q.question_type,
+        "question": q.question,
+        "options": list(q.options),
+        "ground_truth": q.ground_truth,
+    }
+
+
+def prediction_row(q: BenchQuestion, rec: AnswerRecord) -> dict[str, Any]:
+    """A full prediction row: question, program, prediction, score, status, timings."""
+    score = score_prediction(q.question_type or None, rec.answer, q.ground_truth, q.options) if rec.ok else 0.0
+    row = question_row(q)
+    row.update(
+        prediction=rec.answer,
+        score=score,
+        ok=rec.ok,
+        error=rec.error,
+        error_kind=rec.error_kind,
+        program=rec.program,
+        planner=rec.planner,
+        value_type=rec.value_type,
+        trace=list(rec.trace[:MAX_TRACE_LINES]),
+        timings={k: round(v, 6) for k, v in rec.timings.items()},
+        notes=rec.notes,
+    )
+    return row
+
+
+def failure_row(q: BenchQuestion | RowError, kind: str, message: str) -> dict[str, Any]:
+    """A recorded failure (score 0) for a question or a malformed row."""
+    if isinstance(q, BenchQuestion):
+        row = question_row(q)
+    else:
+        row = {"id": q.id or f"row-{q.row}", "dataset": "", "scene_name": q.scene_name or "",
+               "question_type": q.question_type or "", "question": "", "options": [], "ground_truth": ""}
+    row.update(prediction="", score=0.0, ok=False, error=message, error_kind=kind, program="", planner="",
+               value_type="", trace=[], timings={}, notes={})
+    return row
+
+
+class _MemoryCache:
+    """Loads each scene's memory once; remembers load failures as messages."""
+
+    def __init__(self, root: Path, loader: Callable[[Path], Any]) -> None:
+        self.root = root
+        self.loader = loader
+
+    def load(self, scene: str) -> tuple[Any, dict | None, str | None]:
+        path = self.root / scene
+        if not scene or "/" in scene or "\\" in scene or scene in (".", ".."):
+            return None, None, f"unknown scene name {scene!r}: expected a folder name under {self.root}"
+        if not path.exists():
+            return None, None, (
+                f"no memory for scene {scene!r}: {path} does not exist "
+                f"(build it with: spatialmem ingest SCENE_FOLDER --out {path})"
+            )
+        try:
+            memory = self.loader(path)
+        except Exception as exc:  # a broken memory must not stop the run; the message says which one
+            return None, None, f"memory for scene {scene!r} at {path} could not be loaded: {exc}"
+        return memory, memory.summary(), None
+
+
+def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = None,
+             memory_loader: Callable[[Path], Any] | None = None, planner=None) -> EvalResult:
+    """Answer, score and report every question of ``config.questions`` (see module docstring).
+
+    Args:
+        config: the run.
+        progress: ``progress(done, total)`` callback after each question (the CLI draws a bar).
+        memory_loader: ``path -> SceneMemory``; defaults to ``spatialmem.memory.store.load_memory``.
+        planner: a ready planner object; built from ``config.planner`` through the registry when None.
+
+    Raises:
+        InputError: missing question file / memories folder, bad settings.
+    """
+    if not config.memories.is_dir():
+        raise InputError(f"--memories {config.memories} is not a folder (expected one memory per scene inside)")
+    loaded = load_questions(config.questions)
+    out = config.out
+    out.mkdir(parents=True, exist_ok=True)
+    pred_path = out / PREDICTIONS
+    previous = read_predictions(pred_path)
+
+    def is_done(qid: str) -> bool:
+        row = previous.get(qid)
+        return row is not None and (row.get("ok") or not config.retry_failed)
+
+    pconf = config.planner_config
+    if pconf.transcript_dir is None and config.planner != "template":
+        pconf = PlannerConfig(pconf.llm, pconf.max_repairs, out / "transcripts", pconf.use_vision)
+    if planner is None:
+        planner = build_planner(config.planner, pconf)
+    cache = _MemoryCache(config.memories, memory_loader or _default_loader)
+
+    pending = [q for q in loaded.questions if not is_done(q.id)]
+    bad_rows = [e for e in loaded.errors if not is_done(e.id or f"row-{e.row}")]
+    skipped = len(loaded.questions) + len(loaded.errors) - len(pending) - len(bad_rows)
+    if config.limit is not None:
+        pending = pending[: config.limit]
+    total = len(pending) + len(bad_rows)
+    done = 0
+    failed_now = 0
+    by_scene: dict[str, list[BenchQuestion]] = defaultdict(list)
+    for q in pending:
+        by_scene[q.scene_name].append(q)
+
+    with PredictionWriter(pred_path) as writer:
+
+        def record(row: dict) -> None:
+            nonlocal done, failed_now
+            writer.write(row)
+            done += 1
+            failed_now += 0 if row["ok"] else 1
+            if progress is not None:
+                progress(done, total)
+
+        for err in bad_rows:
+            record(failure_row(err, "input", err.message))
+        with ThreadPoolExecutor(max_workers=config.workers) as pool:
+            for scene, questions in by_scene.items():
+                memory, summary, why = cache.load(scene)
+                if memory is None:
+                    for q in questions:
+                        record(failure_row(q, "memory", why or "memory unavailable"))
+                    continue
+
+                def one(q: BenchQuestion, memory=memory, summary=summary) -> dict:
+                    try:
+                        rec = answer_question(q.to_question(), memory, planner, summary)
+                    except SpatialMemError as exc:  # anything a planner raises that answer_question did not map
+                        return failure_row(q, "other", str(exc))
+                    except Exception as exc:  # an internal bug: record it, keep going
+                        return failure_row(q, "internal", f"{type(exc).__name__}: {exc}")
+                    return prediction_row(q, rec)
+
+                if config.workers == 1:
+                    for q in questions:
+                        record(one(q))
+                else:
+                    for row in pool.map(one, questions):
+                        record(row)
+                del memory
+
+    t0 = time.perf_counter()
+    current = read_predictions(pred_path)
+    wanted = [q.id for q in loaded.questions] + [e.id or f"row-{e.row}" for e in loaded.errors]
+    rows = [current[i] for i in wanted if i in current]
+    meta = {
+        "planner": config.planner,
+        "questions": str(config.questions),
+        "memories": str(config.memories),
+        "workers": config.workers,
+        "report_s": None,
+    }
+    summary = write_report(out, rows, meta, chart=config.chart)
+    summary["meta"]["report_s"] = round(time.perf_counter() - t0, 3)
+    return EvalResult(out=out, answered=total, skipped=skipped, failed_now=failed_now, summary=summary)

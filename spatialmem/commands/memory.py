@@ -1,0 +1,245 @@
+"""Memory commands: ``ingest``, ``inspect``, ``render --topdown``, ``eval-memory``, ``import-annotations``.
+
+Existing output folders are never replaced without ``--overwrite``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+import uuid
+from pathlib import Path
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from spatialmem.errors import InputError
+
+
+def _check_out(out: Path, overwrite: bool) -> None:
+    """Refuse an existing output before any work: without --overwrite, or when it is not a memory."""
+    from spatialmem.memory.store import is_memory_dir
+
+    if not (out.exists() or out.is_symlink()):
+        return
+    if not overwrite:
+        raise InputError(f"{out} already exists; pass --overwrite to replace it")
+    if not out.is_dir() or (any(out.iterdir()) and not is_memory_dir(out)):
+        raise InputError(f"{out} exists and is not a spatialmem memory directory; refusing to replace it, "
+                         "choose another --out")
+
+
+def _fmt(v, nd: int = 3) -> str:
+    return "-" if v is None else f"{v:.{nd}f}"
+
+
+def _vec(v) -> str:
+    return " ".join(f"{float(x):.2f}" for x in v)
+
+
+def ingest(
+    src: Path = typer.Argument(..., help="Source: synthetic scene folder, ScanNet-layout RGB-D folder, video, images."),
+    out: Path = typer.Option(..., "--out", help="Memory directory to write."),
+    geometry: str = typer.Option("given", "--geometry", help="Geometry backend (poses + depth)."),
+    instances: str = typer.Option("given", "--instances", help="Instance backend (masks + labels)."),
+    window: int = typer.Option(8, "--window", min=1, help="Working-memory window W (frames)."),
+    keyframes: int = typer.Option(32, "--keyframes", min=1, help="Episodic keyframe capacity K."),
+    stride: int = typer.Option(1, "--stride", min=1, help="Read every n-th frame of the source."),
+    max_frames: int | None = typer.Option(None, "--max-frames", min=1, help="Stop after this many frames."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing memory directory."),
+) -> None:
+    """Build a spatial memory from a frame source and save it as a memory directory."""
+    _check_out(out, overwrite)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from spatialmem.memory.builder import BuilderConfig, build_memory
+    from spatialmem.memory.store import save_memory
+    from spatialmem.sources import open_source
+
+    source_kw: dict = {}
+    if stride != 1:
+        source_kw["stride"] = stride
+    if max_frames is not None:
+        source_kw["max_frames"] = max_frames
+    source = open_source(src, **source_kw)
+    config = BuilderConfig(window=window, keyframes=keyframes, geometry=geometry, instances=instances)
+    err = Console(stderr=True)
+    t0 = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]ingest[/bold] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[fps]:.1f} frames/s"),
+        TextColumn("{task.fields[n_inst]} instances"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(getattr(source, "scene_name", str(src)), total=len(source), fps=0.0, n_inst=0)
+
+        def progress(frame_index: int, n_frames: int, n_instances: int) -> None:
+            done = frame_index + 1
+            dt = max(time.perf_counter() - t0, 1e-9)
+            bar.update(task, completed=done, total=n_frames, fps=done / dt, n_inst=n_instances)
+
+        memory = build_memory(source, config, progress=progress)
+    elapsed = time.perf_counter() - t0
+    save_memory(memory, out, overwrite=overwrite)
+    n_frames = memory.metadata.get("n_frames", len(memory.cameras))
+    area = "unknown" if memory.room is None else f"{memory.room.area_m2:.2f} m²"
+    typer.echo(
+        f"wrote {out}: {len(memory.instances)} instances, {n_frames} frames in {elapsed:.1f} s "
+        f"({n_frames / max(elapsed, 1e-9):.1f} frames/s), {len(memory.keyframes)} keyframes, room area {area}"
+    )
+
+
+def _inspect_dict(memory) -> dict:
+    return {
+        "scene_id": memory.scene_id,
+        "room_area_m2": None if memory.room is None else float(memory.room.area_m2),
+        "n_frames": int(memory.metadata.get("n_frames", len(memory.cameras))),
+        "n_cameras": len(memory.cameras),
+        "n_keyframes": len(memory.keyframes),
+        "n_points": int(len(memory.points_world)),
+        "categories": memory.categories(),
+        "metadata": memory.metadata,
+        "instances": [
+            {
+                "id": inst.id,
+                "category": inst.category,
+                "center": [float(x) for x in inst.box.center],
+                "size": [float(x) for x in inst.box.size],
+                "yaw_deg": math.degrees(inst.box.yaw),
+                "first_seen_s": inst.first_seen_s,
+                "n_points": int(len(inst.points_world)),
+                "n_observations": int(inst.n_observations),
+            }
+            for inst in memory.instances
+        ],
+    }
+
+
+def inspect(
+    mem: Path = typer.Argument(..., help="Memory directory."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Show a memory: room area, frame count and the table of instances."""
+    from spatialmem.memory.store import _json_default, load_memory
+
+    memory = load_memory(mem)
+    info = _inspect_dict(memory)
+    if as_json:
+        typer.echo(json.dumps(info, indent=2, default=_json_default))
+        return
+    con = Console()
+    area = "unknown" if info["room_area_m2"] is None else f"{info['room_area_m2']:.2f} m²"
+    con.print(f"[bold]{memory.scene_id}[/bold]  room area {area}, {info['n_frames']} frames, "
+              f"{info['n_keyframes']} keyframes, {info['n_points']} scene points, {len(memory.instances)} instances")
+    table = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("id", "category", "center x y z (m)", "size (m)", "seen (s)", "points"):
+        table.add_column(col, no_wrap=col != "category", justify="right" if col in ("id", "points") else "left")
+    for d in info["instances"]:
+        table.add_row(str(d["id"]), d["category"], _vec(d["center"]), _vec(d["size"]),
+                      _fmt(d["first_seen_s"], 2), str(d["n_points"]))
+    con.print(table)
+
+
+def render(
+    mem: Path = typer.Argument(..., help="Memory directory."),
+    topdown: Path = typer.Option(..., "--topdown", help="PNG file to write (replaced if it exists)."),
+    width: int = typer.Option(800, "--width", min=64, help="Image width in pixels."),
+) -> None:
+    """Render a bird's-eye map of a memory (points, labelled boxes, camera path) to a PNG."""
+    from PIL import Image
+
+    from spatialmem.memory.store import load_memory
+    from spatialmem.memory.topdown import render_topdown
+
+    memory = load_memory(mem)
+    img = render_topdown(memory, width_px=width)
+    if topdown.is_dir():
+        raise InputError(f"{topdown} is a directory; give a .png file path")
+    topdown.parent.mkdir(parents=True, exist_ok=True)
+    tmp = topdown.parent / f".{topdown.name}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        Image.fromarray(img).save(tmp, format="PNG")
+        os.replace(tmp, topdown)
+    finally:
+        tmp.unlink(missing_ok=True)
+    typer.echo(f"wrote {topdown} ({img.shape[1]}x{img.shape[0]})")
+
+
+def eval_memory(
+    mem: Path = typer.Argument(..., help="Memory directory."),
+    scene_dir: Path = typer.Argument(..., help="Synthetic scene folder (with scene.json) holding the ground truth."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Score a memory against a synthetic scene: precision/recall at IoU 0.25/0.5, centre/size/room errors."""
+    from spatialmem.memory.evaluate import evaluate_memory, load_scene_dict
+    from spatialmem.memory.store import load_memory
+
+
+    memory = load_memory(mem)
+    scene = load_scene_dict(scene_dir)
+    name = scene.get("scene_name")
+    if name is not None and name != memory.scene_id:
+        Console(stderr=True).print(f"[yellow]note:[/yellow] memory {memory.scene_id!r} is evaluated against "
+                                   f"scene {name!r}", highlight=False)
+    report = evaluate_memory(memory, scene)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    con = Console()
+    table = Table(title=f"memory {mem} vs {scene_dir}", show_header=True, header_style="bold")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    rows = [
+        ("precision@0.25", _fmt(report.precision_25)),
+        ("recall@0.25", _fmt(report.recall_25)),
+        ("precision@0.5", _fmt(report.precision_50)),
+        ("recall@0.5", _fmt(report.recall_50)),
+        ("median centre error (m)", _fmt(report.median_center_error_m)),
+        ("median size error (m)", _fmt(report.median_size_error_m)),
+        ("room-area error", "-" if report.room_area_error is None else f"{100 * report.room_area_error:.2f} %"),
+        ("ground-truth objects (visible)", str(report.n_gt)),
+        ("never-visible objects (excluded)", str(report.n_gt_never_visible)),
+        ("memory instances", str(report.n_pred)),
+        ("matched @0.25 / @0.5", f"{report.n_matched_25} / {report.n_matched_50}"),
+    ]
+    for k, v in rows:
+        table.add_row(k, v)
+    con.print(table)
+    if report.unmatched_gt_50:
+        con.print("unmatched at IoU 0.5: " + ", ".join(report.unmatched_gt_50))
+
+
+def import_annotations_cmd(
+    file: Path = typer.Argument(..., help="Annotation JSON file (docs/formats.md, 'Annotation JSON')."),
+    out: Path = typer.Option(..., "--out", help="Memory directory to write."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing memory directory."),
+) -> None:
+    """Build a memory from 3D box annotations alone (no video)."""
+    from spatialmem.memory.annotations import import_annotations
+    from spatialmem.memory.store import save_memory
+
+    _check_out(out, overwrite)
+    memory = import_annotations(file)
+    save_memory(memory, out, overwrite=overwrite)
+    err = Console(stderr=True)
+    for note in memory.metadata.get("notes", []):
+        err.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+    area = "unknown" if memory.room is None else f"{memory.room.area_m2:.2f} m²"
+    typer.echo(f"wrote {out}: {len(memory.instances)} instances, room area {area}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the memory commands to the ``spatialmem`` app."""
+    app.command("ingest")(ingest)
+    app.command("inspect")(inspect)
+    app.command("render")(render)
+    app.command("eval-memory")(eval_memory)
+    app.command("import-annotations")(import_annotations_cmd)

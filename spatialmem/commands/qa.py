@@ -1,0 +1,150 @@
+"""``spatialmem ask`` (one question on one memory) and ``spatialmem eval`` (a benchmark run).
+
+LLM settings are shared by both commands and turned into an :class:`LLMConfig` by
+:func:`llm_config_from_options`; ``--llm-model`` is what switches an LLM on.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from spatialmem.errors import InputError, LLMError, PlanningError, ProgramError, ProgramRuntimeError
+
+PlannerOpt = Annotated[str, typer.Option("--planner", help="template | llm | chain (template first, then LLM).")]
+BaseUrlOpt = Annotated[
+    str, typer.Option("--llm-base-url", help="OpenAI-compatible API root (vLLM :8000/v1, Ollama :11434/v1 ...).")
+]
+ModelOpt = Annotated[str, typer.Option("--llm-model", help="Model name as the server knows it; enables the LLM.")]
+KeyEnvOpt = Annotated[str, typer.Option("--llm-api-key-env", help="Environment variable holding the API key.")]
+TempOpt = Annotated[float, typer.Option("--llm-temperature", help="Sampling temperature.")]
+TimeoutOpt = Annotated[float, typer.Option("--llm-timeout", help="Seconds per request.")]
+RetriesOpt = Annotated[int, typer.Option("--llm-retries", help="Retries on timeouts, 429 and 5xx.")]
+BackoffOpt = Annotated[float, typer.Option("--llm-backoff", help="First retry delay (s), doubled each retry.")]
+VisionOpt = Annotated[str, typer.Option("--llm-vision-model", help="Model for look(...) images.")]
+RepairsOpt = Annotated[int, typer.Option("--max-repairs", help="Times checker diagnostics are sent back to the LLM.")]
+
+
+def llm_config_from_options(base_url: str, model: str, api_key_env: str, temperature: float, timeout_s: float,
+                            retries: int, backoff: float, vision_model: str = ""):
+    """An :class:`~spatialmem.agent.llm_client.LLMConfig`, or None when no model is given."""
+    if not model:
+        return None
+    from spatialmem.agent.llm_client import LLMConfig
+
+    return LLMConfig(base_url=base_url or None, model=model, api_key_env=api_key_env, temperature=temperature,
+                     timeout_s=timeout_s, max_retries=retries, backoff=backoff, vision_model=vision_model or None)
+
+
+_ERRORS = {"planning": PlanningError, "check": ProgramError, "runtime": ProgramRuntimeError, "llm": LLMError}
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``ask`` and ``eval`` to the CLI."""
+
+    @app.command("ask")
+    def ask(
+        memory: Annotated[Path, typer.Argument(help="Memory folder (spatialmem ingest --out ...).")],
+        question: Annotated[str, typer.Argument(help="The question in plain words.")],
+        options: Annotated[list[str], typer.Option("--options", "-o", help='An option, e.g. "A. left"; repeat.')] = [],  # noqa: B006
+        question_type: Annotated[str, typer.Option("--question-type", help="VSI-Bench type, if known.")] = "",
+        planner: PlannerOpt = "chain",
+        as_json: Annotated[bool, typer.Option("--json", help="Print the whole record as JSON.")] = False,
+        llm_base_url: BaseUrlOpt = "http://127.0.0.1:8000/v1",
+        llm_model: ModelOpt = "",
+        llm_api_key_env: KeyEnvOpt = "OPENAI_API_KEY",
+        llm_temperature: TempOpt = 0.0,
+        llm_timeout: TimeoutOpt = 60.0,
+        llm_retries: RetriesOpt = 3,
+        llm_backoff: BackoffOpt = 1.0,
+        llm_vision_model: VisionOpt = "",
+        max_repairs: RepairsOpt = 3,
+        transcript_dir: Annotated[Path | None, typer.Option("--transcripts", help="LLM transcript folder.")] = None,
+    ) -> None:
+        """Answer one question on a memory; prints the answer, the program and its trace."""
+        from spatialmem.agent.answer import answer_question
+        from spatialmem.agent.base import PlannerConfig, Question, build_planner
+        from spatialmem.memory.store import load_memory
+
+        llm = llm_config_from_options(llm_base_url, llm_model, llm_api_key_env, llm_temperature, llm_timeout,
+                                      llm_retries, llm_backoff, llm_vision_model)
+        pconf = PlannerConfig(llm=llm, max_repairs=max_repairs, transcript_dir=transcript_dir)
+        plan_obj = build_planner(planner, pconf)
+        mem = load_memory(memory)
+        q = Question(text=question, options=tuple(options), question_type=question_type or None, id="ask")
+        rec = answer_question(q, mem, plan_obj)
+        out = Console()
+        if as_json:
+            print(json.dumps(rec.to_dict(), indent=2, default=str))
+        else:
+            if rec.program:
+                out.print("[bold]program[/bold]")
+                out.print(rec.program, markup=False, highlight=False, soft_wrap=True)
+            if rec.trace:
+                out.print("[bold]trace[/bold]")
+                for line in rec.trace:
+                    out.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+            if rec.ok:
+                out.print(f"[bold]answer[/bold] {rec.answer}", highlight=False)
+        if not rec.ok:
+            if as_json:
+                raise typer.Exit(_ERRORS.get(rec.error_kind or "", PlanningError).exit_code)
+            raise _ERRORS.get(rec.error_kind or "", PlanningError)(rec.error or "failed")
+
+    @app.command("eval")
+    def evaluate(
+        questions: Annotated[Path, typer.Argument(help="Questions (.jsonl, .parquet or .csv, VSI-Bench schema).")],
+        memories: Annotated[Path, typer.Option("--memories", help="One memory per scene: DIR/<scene_name>.")],
+        out: Annotated[Path, typer.Option("--out", help="Results folder (reused to resume).")],
+        planner: PlannerOpt = "template",
+        workers: Annotated[int, typer.Option("--workers", help="Threads answering questions in parallel.")] = 1,
+        retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Re-answer previously failed ids.")] = False,
+        limit: Annotated[int | None, typer.Option("--limit", help="Answer at most N pending questions.")] = None,
+        chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Write scores.png.")] = True,
+        llm_base_url: BaseUrlOpt = "http://127.0.0.1:8000/v1",
+        llm_model: ModelOpt = "",
+        llm_api_key_env: KeyEnvOpt = "OPENAI_API_KEY",
+        llm_temperature: TempOpt = 0.0,
+        llm_timeout: TimeoutOpt = 60.0,
+        llm_retries: RetriesOpt = 3,
+        llm_backoff: BackoffOpt = 1.0,
+        llm_vision_model: VisionOpt = "",
+        max_repairs: RepairsOpt = 3,
+    ) -> None:
+        """Answer a benchmark's questions on stored memories and score them with the VSI-Bench rules."""
+        from spatialmem.agent.base import PlannerConfig
+        from spatialmem.bench.runner import EvalConfig, run_eval
+
+        if planner in ("llm",) and not llm_model:
+            raise InputError("--planner llm needs --llm-model NAME (and --llm-base-url URL)")
+        llm = llm_config_from_options(llm_base_url, llm_model, llm_api_key_env, llm_temperature, llm_timeout,
+                                      llm_retries, llm_backoff, llm_vision_model)
+        cfg = EvalConfig(questions=questions, memories=memories, out=out, planner=planner,
+                         planner_config=PlannerConfig(llm=llm, max_repairs=max_repairs), workers=workers,
+                         retry_failed=retry_failed, limit=limit, chart=chart)
+        err = Console(stderr=True)
+        with Progress(TextColumn("[bold]eval[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TimeRemainingColumn(), console=err, transient=False) as bar:
+            task = bar.add_task("eval", total=None)
+
+            def tick(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = run_eval(cfg, progress=tick)
+        s = result.summary
+        con = Console()
+        con.print(Markdown((out / "results.md").read_text(encoding="utf-8")))
+        con.print(
+            f"answered {result.answered} (failed {result.failed_now}), skipped {result.skipped} already done; "
+            f"results in {out}",
+            highlight=False,
+        )
+        if s["n_failed"]:
+            con.print(f"[yellow]{s['n_failed']} failed question(s) scored 0: {s['failures']} "
+                      f"(see 'error' in {out / 'predictions.jsonl'})[/yellow]")

@@ -1,0 +1,376 @@
+"""Static checking: every problem found before anything runs, as repairable diagnostics.
+
+Checks unknown operations (closest names), arity and keywords, types and units, allowed values
+(e.g. direction schemes), use before assignment, a missing ``answer(...)``, category names that are
+not in the memory (closest categories and common synonyms), list/program sizes and nesting depth.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from spatialmem.dsl import ast
+from spatialmem.dsl import types as T
+from spatialmem.dsl.diagnostics import Diagnostic, make
+from spatialmem.dsl.ops import ATTRIBUTES, OPS, Op, attributes_of
+
+MAX_STATEMENTS = 100
+MAX_LIST_LITERAL = 256
+MAX_DEPTH = 32
+MAX_IMAGE_SIDE = 2048
+
+# common names -> memory category names (the first one present in the memory is suggested first)
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "couch": ("sofa",), "settee": ("sofa",), "loveseat": ("sofa",), "television": ("tv",), "tv set": ("tv",),
+    "television set": ("tv",), "screen": ("tv", "monitor"), "display": ("monitor", "tv"),
+    "computer": ("laptop", "monitor"), "notebook": ("laptop",), "pc": ("laptop", "monitor"),
+    "bin": ("trash bin",), "trash can": ("trash bin",), "garbage can": ("trash bin",), "garbage bin": ("trash bin",),
+    "wastebasket": ("trash bin",), "waste bin": ("trash bin",), "trashcan": ("trash bin",),
+    "rubbish bin": ("trash bin",), "dustbin": ("trash bin",), "trash": ("trash bin",),
+    "fridge": ("refrigerator",), "freezer": ("refrigerator",), "light": ("lamp", "ceiling light"),
+    "desk lamp": ("lamp",), "floor lamp": ("lamp",), "ceiling lamp": ("ceiling light",),
+    "armchair": ("chair",), "stool": ("chair",), "office chair": ("chair",),
+    "dining table": ("table",), "coffee table": ("table",), "desk": ("table",), "writing desk": ("desk",),
+    "night stand": ("nightstand",), "bedside table": ("nightstand",), "night table": ("nightstand",),
+    "cupboard": ("cabinet",), "closet": ("wardrobe", "cabinet"), "wardrobe": ("cabinet",),
+    "bookcase": ("bookshelf",), "book shelf": ("bookshelf",), "shelf": ("bookshelf",), "shelves": ("bookshelf",),
+    "potted plant": ("plant",), "houseplant": ("plant",), "flower pot": ("plant",), "plant": ("potted plant",),
+    "rug": ("carpet",), "washbasin": ("sink",), "basin": ("sink",), "doorway": ("door",),
+    "radiator": ("heater",), "oven": ("stove", "microwave"), "cooker": ("stove",), "microwave oven": ("microwave",),
+    "cushion": ("pillow",), "chest of drawers": ("dresser",), "drawers": ("dresser",), "bag": ("backpack",),
+    "rucksack": ("backpack",), "board": ("whiteboard",), "white board": ("whiteboard",), "carton": ("box",),
+    "bed frame": ("bed",), "window pane": ("window",),
+}
+ALIASES: dict[str, str] = {
+    "len": "count", "size": "count", "number": "count", "dist": "distance", "closest": "nearest",
+    "area": "room_area", "print": "answer", "return_answer": "answer", "get": "the", "find": "objects",
+    "select": "where", "filter": "where", "sorted": "sort_by", "sort": "sort_by", "select_option": "choose",
+    "option": "choose", "view": "stand_at", "look_at": "stand_at", "cm": "to_cm", "meters": "to_m",
+    "furthest": "farthest", "turns": "route", "path": "route", "image": "render", "map": "topdown",
+    "birdseye": "topdown", "show": "look", "when": "first_seen", "order": "appearance_order",
+    "object_count": "count", "get_objects": "objects", "find_objects": "objects", "relative_direction": "direction",
+}
+
+
+def suggest_category(name: str, categories) -> list[str]:
+    """Closest memory categories for a name: synonyms, singular form, then spelling neighbours."""
+    key = " ".join(name.strip().lower().replace("_", " ").replace("-", " ").split())
+    cats = list(categories)
+    out: list[str] = []
+    singular = [key[:-1]] if key.endswith("s") else []
+    if key.endswith("es"):
+        singular.append(key[:-2])
+    cands = list(SYNONYMS.get(key, ())) + singular + [c for k in singular for c in SYNONYMS.get(k, ())]
+    for cand in cands:
+        if cand in cats and cand not in out:
+            out.append(cand)
+    for c in cats:
+        if c not in out and (key in c.split() or c in key.split()):
+            out.append(c)
+    for c in difflib.get_close_matches(key, cats, n=3, cutoff=0.6):
+        if c not in out:
+            out.append(c)
+    return out[:3]
+
+
+def check(program: ast.Program, memory=None) -> list[Diagnostic]:
+    """All static problems of ``program`` (empty list = it may run).
+
+    Args:
+        program: a parsed program.
+        memory: a SceneMemory; when given, literal category names are checked against it.
+    """
+    return _Checker(program, memory).run()
+
+
+class _Checker:
+    def __init__(self, program: ast.Program, memory) -> None:
+        self.program = program
+        self.src = program.source
+        self.diags: list[Diagnostic] = []
+        self.env: dict[str, T.Type] = {}
+        self.cats = memory.categories() if memory is not None else None
+
+    def err(self, code: str, message: str, span, hint: str = "") -> T.Type:
+        self.diags.append(make(code, message, span, self.src, hint))
+        return T.ANY
+
+    # ------------------------------------------------------------ program
+    def run(self) -> list[Diagnostic]:
+        sts = self.program.statements
+        if len(sts) > MAX_STATEMENTS:
+            self.err("E300", f"the program has {len(sts)} statements; the limit is {MAX_STATEMENTS}",
+                     sts[MAX_STATEMENTS].span, "compute only what the question needs")
+            return self.diags
+        for st in sts:
+            if isinstance(st, ast.Assign):
+                t = self.expr(st.value, 0)
+                if st.target in OPS:
+                    self.err("E221", f"'{st.target}' is an operation name and cannot be assigned", st.target_span,
+                             f"pick another name, e.g. {st.target}_value = ...")
+                elif t.kind == "Nothing":
+                    self.err("E210", f"'{st.target}' would hold nothing: the right side returns no value", st.span,
+                             "answer(...) and look(...) return nothing; call them as statements")
+                self.env[st.target] = t
+            else:
+                self.expr(st.expr, 0)
+        if not any(c.func == "answer" for c in self.program.calls()):
+            last = sts[-1].span if sts else None
+            self.err("E230", "the program never calls answer(...)", last,
+                     "end the program with answer(value), e.g. answer(x) or answer(choose(options, x))")
+        return self.diags
+
+    # ------------------------------------------------------------ expressions
+    def expr(self, node: ast.Node, depth: int) -> T.Type:
+        if depth > MAX_DEPTH:
+            return self.err("E300", f"expression nested deeper than {MAX_DEPTH} levels", node.span,
+                            "assign intermediate results to names")
+        if isinstance(node, ast.Call):
+            return self.call(node, depth + 1)
+        if isinstance(node, ast.Num):
+            return T.PLAIN
+        if isinstance(node, ast.Str):
+            return T.TEXT
+        if isinstance(node, ast.BoolLit):
+            return T.BOOL
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.ListExpr):
+            return self.list_expr(node, depth + 1)
+        if isinstance(node, ast.Attribute):
+            return self.attribute(node, depth + 1)
+        if isinstance(node, ast.Index):
+            return self.index(node, depth + 1)
+        if isinstance(node, ast.Unary):
+            return self.unary(node, depth + 1)
+        if isinstance(node, ast.BinOp):
+            return self.binop(node, depth + 1)
+        if isinstance(node, ast.Compare):
+            return self.compare(node, depth + 1)
+        if isinstance(node, ast.BoolOp):
+            lt, rt = self.expr(node.left, depth + 1), self.expr(node.right, depth + 1)
+            for side, t in ((node.left, lt), (node.right, rt)):
+                if T.compatible(t, T.BOOL):
+                    self.err("E210", f"'{node.op}' needs true/false values, got {t}", side.span,
+                             "compare numbers first, e.g. distance(a, b) < 1")
+            return T.BOOL
+        return self.err("E100", "unsupported expression", node.span)  # pragma: no cover
+
+    def name(self, node: ast.Name) -> T.Type:
+        t = self.env.get(node.id)
+        if t is not None:
+            return t
+        if node.id in OPS:
+            hint = f"'{node.id}' is an operation: call it, e.g. {OPS[node.id].example}"
+        elif self.cats is not None and node.id.replace("_", " ") in self.cats:
+            hint = f'to get that object write the("{node.id.replace("_", " ")}") or objects("...")'
+        else:
+            close = difflib.get_close_matches(node.id, list(self.env), n=3, cutoff=0.6)
+            hint = (f"did you mean {', '.join(close)}? " if close else "") + \
+                "assign a name before using it (name = ...); strings need quotes"
+        return self.err("E220", f"'{node.id}' is used before it is assigned", node.span, hint)
+
+    def list_expr(self, node: ast.ListExpr, depth: int) -> T.Type:
+        if len(node.items) > MAX_LIST_LITERAL:
+            self.err("E300", f"list of {len(node.items)} items; the limit is {MAX_LIST_LITERAL}", node.span,
+                     "use a shorter list")
+        elem: T.Type | None = None
+        for item in node.items:
+            t = self.expr(item, depth)
+            if t.kind == "Any":
+                continue
+            if elem is None:
+                elem = t
+                continue
+            why = T.compatible(t, elem)
+            if why == "unit" or (why is None and t.kind == "Number" and elem.unit == "none" and t.unit != "none"):
+                if why == "unit":
+                    self.err("E211", f"list mixes {elem} and {t}", item.span,
+                             "convert first so every number has the same unit (to_cm / to_m)")
+                else:
+                    elem = t
+            elif why == "type":
+                self.err("E210", f"list mixes {elem} and {t}", item.span, "all items of a list must have one type")
+        return T.list_of(elem or T.ANY)
+
+    def attribute(self, node: ast.Attribute, depth: int) -> T.Type:
+        base = self.expr(node.value, depth)
+        if base.kind == "Any":
+            return T.ANY
+        a = ATTRIBUTES.get((base.kind, node.attr))
+        if a is not None:
+            return a.type
+        names = attributes_of(base.kind)
+        if base.kind == "Objects" and (("Object", node.attr) in ATTRIBUTES):
+            hint = "this is a set of objects: pick one first with the(...), first(...), nearest(...)"
+        elif node.attr in OPS:
+            hint = f"operations are called, not attributes: {OPS[node.attr].example}"
+        elif names:
+            close = difflib.get_close_matches(node.attr, names, n=1, cutoff=0.5)
+            hint = (f"did you mean .{close[0]}? " if close else "") + f"{base} has: {', '.join(names)}"
+        else:
+            hint = f"{base} has no attributes"
+        return self.err("E203", f"{base} has no attribute '{node.attr}'", node.attr_span, hint)
+
+    def index(self, node: ast.Index, depth: int) -> T.Type:
+        base, it = self.expr(node.value, depth), self.expr(node.index, depth)
+        if T.compatible(it, T.PLAIN):
+            self.err("E210", f"an index must be a plain number, got {it}", node.index.span, "e.g. xs[0]")
+        if base.kind == "List":
+            return base.elem or T.ANY
+        if base.kind == "Objects":
+            return T.OBJECT
+        if base.kind == "Any":
+            return T.ANY
+        return self.err("E210", f"{base} cannot be indexed", node.span, "only lists and object sets take [i]")
+
+    def unary(self, node: ast.Unary, depth: int) -> T.Type:
+        t = self.expr(node.operand, depth)
+        if node.op == "not":
+            if T.compatible(t, T.BOOL):
+                return self.err("E210", f"'not' needs true/false, got {t}", node.operand.span)
+            return T.BOOL
+        if t.kind == "Any":
+            return T.ANY
+        if t.kind != "Number":
+            return self.err("E210", f"'{node.op}' needs a number, got {t}", node.operand.span)
+        return t
+
+    def binop(self, node: ast.BinOp, depth: int) -> T.Type:
+        lt, rt = self.expr(node.left, depth), self.expr(node.right, depth)
+        bad = [(s, t) for s, t in ((node.left, lt), (node.right, rt)) if t.kind not in ("Number", "Any")]
+        for side, t in bad:
+            self.err("E210", f"'{node.op}' needs numbers, got {t}", side.span,
+                     "use a number attribute or operation, e.g. the(\"sofa\").height or distance(a, b)")
+        if bad or "Any" in (lt.kind, rt.kind):
+            return T.ANY if bad or lt.kind == "Any" or rt.kind == "Any" else lt
+        fn = {"+": T.add_unit, "-": T.add_unit, "*": T.mul_unit, "/": T.div_unit}[node.op]
+        try:
+            return T.number(fn(lt.unit, rt.unit))
+        except ValueError as exc:
+            return self.err("E211", f"unit mismatch: {exc}", node.span,
+                            "convert explicitly (to_cm / to_m) or combine quantities of the same kind")
+
+    def compare(self, node: ast.Compare, depth: int) -> T.Type:
+        lt, rt = self.expr(node.left, depth), self.expr(node.right, depth)
+        if "Any" in (lt.kind, rt.kind):
+            return T.BOOL
+        if node.op in ("==", "!=") and lt.kind == rt.kind and lt.kind != "Number":
+            return T.BOOL
+        if lt.kind != "Number" or rt.kind != "Number":
+            self.err("E210", f"cannot compare {lt} {node.op} {rt}", node.span,
+                     "compare numbers with < <= > >=, or values of one kind with == / !=")
+            return T.BOOL
+        try:
+            T.compare_unit(lt.unit, rt.unit)
+        except ValueError as exc:
+            self.err("E211", f"unit mismatch: {exc}", node.span, "compare quantities of the same unit")
+        return T.BOOL
+
+    # ------------------------------------------------------------ calls
+    def call(self, node: ast.Call, depth: int) -> T.Type:
+        op = OPS.get(node.func)
+        if op is None:
+            for a in node.args:
+                self.expr(a, depth)
+            for k in node.kwargs:
+                self.expr(k.value, depth)
+            close = difflib.get_close_matches(node.func, list(OPS), n=3, cutoff=0.6)
+            alias = ALIASES.get(node.func)
+            if alias and alias not in close:
+                close.insert(0, alias)
+            hint = (f"did you mean {', '.join(close)}? " if close else "") + \
+                "the reference lists every operation; only those can be called"
+            return self.err("E200", f"unknown operation '{node.func}'", node.func_span, hint)
+        bound = self.bind(op, node)
+        if bound is None:
+            return T.ANY
+        types: dict[str, T.Type] = {}
+        for p in op.params:
+            arg = bound.get(p.name)
+            if arg is None:
+                continue
+            t = types[p.name] = self.expr(arg, depth)
+            self.argument(op, p, arg, t)
+        if op.unit_from and op.returns.kind == "Number":
+            src = types.get(op.unit_from, T.ANY)
+            if src.kind == "List":
+                src = src.elem or T.ANY
+            return T.number(src.unit) if src.kind == "Number" else T.NUM
+        return op.returns
+
+    def bind(self, op: Op, node: ast.Call) -> dict[str, ast.Node] | None:
+        ok = True
+        bound: dict[str, ast.Node] = {}
+        names = [p.name for p in op.params]
+        if len(node.args) > len(op.params):
+            self.err("E201", f"{op.name}() takes {len(op.params)} argument(s) but {len(node.args)} were given",
+                     node.args[len(op.params)].span, f"signature: {op.signature()}")
+            ok = False
+        for p, a in zip(op.params, node.args):
+            bound[p.name] = a
+        for k in node.kwargs:
+            if k.name not in names:
+                close = difflib.get_close_matches(k.name, names, n=1, cutoff=0.5)
+                hint = (f"did you mean {close[0]}=? " if close else "") + f"signature: {op.signature()}"
+                self.err("E202", f"{op.name}() has no parameter '{k.name}'", k.span, hint)
+                ok = False
+            elif k.name in bound:
+                self.err("E202", f"{op.name}() got '{k.name}' twice", k.span, f"signature: {op.signature()}")
+                ok = False
+            else:
+                bound[k.name] = k.value
+        for p in op.params:
+            if p.required and p.name not in bound:
+                self.err("E201", f"{op.name}() is missing the argument '{p.name}' ({p.type})", node.span,
+                         f"signature: {op.signature()}; example: {op.example}")
+                ok = False
+        if not ok:
+            for a in node.args[len(op.params):]:
+                self.expr(a, 1)
+        return bound if ok else None
+
+    def argument(self, op: Op, p, arg: ast.Node, t: T.Type) -> None:
+        why = T.compatible(t, p.type)
+        if why == "unit":
+            self.err("E211", f"argument '{p.name}' of {op.name}() must be {p.type}, got {t}", arg.span,
+                     f"convert explicitly (to_cm / to_m); signature: {op.signature()}")
+            return
+        if why == "type":
+            hint = f"signature: {op.signature()}"
+            want = {o.kind for o in p.type.options} if p.type.kind == "Union" else {p.type.kind}
+            if t.kind == "Text" and "Object" in want and isinstance(arg, ast.Str):
+                hint = f'pass an object, e.g. the("{arg.value}"); ' + hint
+            elif t.kind == "Objects" and "Object" in want:
+                hint = "this is a set of objects; pick one with the(...), first(...), nearest(...); " + hint
+            elif t.kind == "Object" and "Objects" in want:
+                hint = 'pass a set, e.g. objects("chair"); ' + hint
+            elif t.kind == "Nothing":
+                hint = "that call returns nothing; " + hint
+            self.err("E210", f"argument '{p.name}' of {op.name}() must be {p.type}, got {t}", arg.span, hint)
+            return
+        if p.choices and isinstance(arg, ast.Str) and arg.value not in p.choices:
+            close = difflib.get_close_matches(arg.value, p.choices, n=1, cutoff=0.4)
+            self.err("E204", f"{p.name}={arg.value!r} is not allowed for {op.name}()", arg.span,
+                     (f"did you mean {close[0]!r}? " if close else "") + f"choose one of: {', '.join(p.choices)}")
+        if isinstance(arg, ast.ListExpr) and len(arg.items) > p.max_items:
+            self.err("E300", f"{op.name}() accepts at most {p.max_items} items in '{p.name}', got {len(arg.items)}",
+                     arg.span, "pass fewer items")
+        if op.name == "render" and isinstance(arg, ast.Num) and not 16 <= arg.value <= MAX_IMAGE_SIDE:
+            self.err("E300", f"{p.name}={arg.value:g} pixels is outside 16..{MAX_IMAGE_SIDE}", arg.span,
+                     "use e.g. width=320, height=240")
+        if p.category and self.cats is not None:
+            lits = [arg] if isinstance(arg, ast.Str) else \
+                [i for i in arg.items if isinstance(i, ast.Str)] if isinstance(arg, ast.ListExpr) else []
+            for lit in lits:
+                self.category(lit)
+
+    def category(self, lit: ast.Str) -> None:
+        name = lit.value.strip().lower()
+        if name in self.cats:
+            return
+        sugg = suggest_category(name, self.cats)
+        known = ", ".join(list(self.cats)[:30]) or "(none)"
+        hint = (f'did you mean "{sugg[0]}"' + (f" (or {', '.join(repr(s) for s in sugg[1:])})" if sugg[1:] else "")
+                + "? " if sugg else "") + f"categories in this memory: {known}"
+        self.err("E240", f'category "{lit.value}" is not in this memory', lit.span, hint)

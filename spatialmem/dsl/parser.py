@@ -1,0 +1,267 @@
+"""Parsing: program text -> :class:`~spatialmem.dsl.ast.Program` (frozen nodes with spans).
+
+The syntax lives only in ``grammar.lark``; one LALR parser instance is built lazily and cached.
+Syntax errors raise :class:`~spatialmem.errors.ProgramError` carrying one ``E100``/``E101``/``E300``
+:class:`~spatialmem.dsl.diagnostics.Diagnostic` with the source line, a caret and a repair hint.
+"""
+
+from __future__ import annotations
+
+import ast as _pyast
+import functools
+import re
+from pathlib import Path
+
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from spatialmem.dsl import ast
+from spatialmem.dsl.diagnostics import Diagnostic, make
+from spatialmem.errors import ProgramError
+
+MAX_SOURCE_CHARS = 20_000
+_GRAMMAR = Path(__file__).with_name("grammar.lark")
+_OPEN, _CLOSE = {"LPAR", "LSQB"}, {"RPAR", "RSQB"}
+_UNSUPPORTED = {
+    "for": "loops are not part of the language; use objects(...), count(...), where(...), sort_by(...)",
+    "while": "loops are not part of the language; write the steps one after the other",
+    "if": "conditionals are not part of the language; compute the value and use choose(...) or comparisons",
+    "import": "imports are not allowed; every operation is already available by name",
+    "from": "imports are not allowed; every operation is already available by name",
+    "def": "functions cannot be defined; assign intermediate values to names instead",
+    "lambda": "lambdas are not part of the language; use sort_by(objs, key=...) or where(...)",
+    "class": "classes are not part of the language",
+    "return": "there is no return; end the program with answer(value)",
+    "with": "'with' is not part of the language",
+    "try": "exceptions are not part of the language",
+    "print": "print is not available; end the program with answer(value)",
+}
+_FRIENDLY = {
+    "RPAR": "')'", "LPAR": "'('", "RSQB": "']'", "LSQB": "'['", "COMMA": "','", "DOT": "'.'",
+    "EQUAL": "'='", "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "_NL": "a new line",
+    "SEMICOLON": "';'", "ADD_OP": "'+' or '-'", "MUL_OP": "'*' or '/'", "COMP_OP": "a comparison",
+    "$END": "the end of the program", "TRUE": "true", "FALSE": "false", "NOT": "'not'", "AND": "'and'",
+    "OR": "'or'",
+}
+
+
+_STRINGS = re.compile(r'"([^"\\\n]|\\.)*"?|\'([^\'\\\n]|\\.)*\'?')
+_KEYWORDS = re.compile(r"(?<![\w.])(" + "|".join(k for k in _UNSUPPORTED if k != "print") + r")(?![\w(])")
+
+
+class _BracketPostLex:
+    """Drops newline tokens inside () and [] so calls and lists may span several lines."""
+
+    always_accept = ("_NL",)
+
+    def process(self, stream):
+        depth = 0
+        for tok in stream:
+            t = tok.type
+            if t in _OPEN:
+                depth += 1
+            elif t in _CLOSE:
+                depth = max(0, depth - 1)
+            elif t == "_NL" and depth:
+                continue
+            yield tok
+
+
+@functools.lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(
+        _GRAMMAR.read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        postlex=_BracketPostLex(),
+        transformer=_ToAst(),
+        maybe_placeholders=True,
+    )
+
+
+def _tspan(tok: Token) -> ast.Span:
+    return ast.Span(tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+def _join(a, b) -> ast.Span:
+    """Span from the start of ``a`` to the end of ``b`` (tokens or nodes)."""
+    sa = a.span if isinstance(a, ast.Node) else _tspan(a)
+    sb = b.span if isinstance(b, ast.Node) else _tspan(b)
+    return ast.Span(sa.line, sa.column, sb.end_line, sb.end_column)
+
+
+class _ToAst(Transformer):
+    """Parse callbacks (run inline by the LALR parser: no intermediate tree) building frozen AST nodes."""
+
+    def start(self, c):
+        return tuple(c)
+
+    def assign(self, c):
+        return ast.Assign(_join(c[0], c[1]), str(c[0]), c[1], _tspan(c[0]))
+
+    def expr_stmt(self, c):
+        return ast.ExprStmt(c[0].span, c[0])
+
+    def or_op(self, c):
+        return ast.BoolOp(_join(c[0], c[1]), "or", c[0], c[1])
+
+    def and_op(self, c):
+        return ast.BoolOp(_join(c[0], c[1]), "and", c[0], c[1])
+
+    def not_op(self, c):
+        return ast.Unary(_join(c[0], c[1]), "not", c[1])
+
+    def compare(self, c):
+        return ast.Compare(_join(c[0], c[2]), str(c[1]), c[0], c[2])
+
+    def binop(self, c):
+        return ast.BinOp(_join(c[0], c[2]), str(c[1]), c[0], c[2])
+
+    def unary(self, c):
+        return ast.Unary(_join(c[0], c[1]), str(c[0]), c[1])
+
+    def call(self, c):
+        args, kwargs = [], []
+        for a in c[2] or ():
+            (kwargs if isinstance(a, ast.Keyword) else args).append(a)
+        return ast.Call(_join(c[0], c[3]), str(c[0]), tuple(args), tuple(kwargs), _tspan(c[0]))
+
+    def arguments(self, c):
+        return c
+
+    def kwarg(self, c):
+        return ast.Keyword(_join(c[0], c[1]), str(c[0]), c[1])
+
+    def attr(self, c):
+        return ast.Attribute(_join(c[0], c[1]), c[0], str(c[1]), _tspan(c[1]))
+
+    def index(self, c):
+        return ast.Index(_join(c[0], c[3]), c[0], c[2])
+
+    def number(self, c):
+        text = str(c[0])
+        is_int = text.isdigit()
+        return ast.Num(_tspan(c[0]), float(int(text)) if is_int else float(text), is_int)
+
+    def string(self, c):
+        return ast.Str(_tspan(c[0]), _unquote(str(c[0])))
+
+    def true(self, c):
+        return ast.BoolLit(_tspan(c[0]), True)
+
+    def false(self, c):
+        return ast.BoolLit(_tspan(c[0]), False)
+
+    def name(self, c):
+        return ast.Name(_tspan(c[0]), str(c[0]))
+
+    def list(self, c):
+        return ast.ListExpr(_join(c[0], c[2]), tuple(c[1] or ()))
+
+    def items(self, c):
+        return c
+
+    def paren(self, c):
+        return c[1]
+
+
+def _unquote(text: str) -> str:
+    body = text[1:-1]
+    if "\\" not in body:
+        return body
+    try:
+        return str(_pyast.literal_eval(text))
+    except (ValueError, SyntaxError):  # an odd escape: keep the text as written
+        return body
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_cached(source: str) -> ast.Program:
+    return _parse_uncached(source)
+
+
+def _parse_uncached(source: str) -> ast.Program:
+    try:
+        statements = _parser().parse(source)
+    except VisitError as exc:  # only a malformed string escape can fail in a callback
+        d = Diagnostic("E100", f"bad string literal: {exc.orig_exc}", hint="write plain quoted text, e.g. \"sofa\"")
+        raise ProgramError(d.render(), (d,)) from None
+    return ast.Program(tuple(statements), source)
+
+
+def parse(source: str) -> ast.Program:
+    """Parse program text into a frozen :class:`~spatialmem.dsl.ast.Program`.
+
+    Identical sources share one (immutable) Program object (LRU cache of 256 programs).
+
+    Raises:
+        ProgramError: with one diagnostic (code ``E100`` syntax, ``E101`` unsupported construct,
+            ``E300`` program too long).
+    """
+    if not isinstance(source, str):
+        raise ProgramError("program must be text", (Diagnostic("E100", "the program must be a string"),))
+    if len(source) > MAX_SOURCE_CHARS:
+        d = Diagnostic("E300", f"program is {len(source)} characters long; the limit is {MAX_SOURCE_CHARS}",
+                       hint="write a shorter program: a few assignments and one answer(...)")
+        raise ProgramError(d.render(), (d,))
+    try:
+        return _parse_cached(source)
+    except UnexpectedInput as exc:
+        d = syntax_diagnostic(exc, source)
+        raise ProgramError(d.render(), (d,)) from None
+
+
+def syntax_diagnostic(exc: UnexpectedInput, source: str) -> Diagnostic:
+    """Turn a lark error into an ``E100``/``E101`` diagnostic with a repair hint."""
+    lines = source.splitlines() or [""]
+    line = getattr(exc, "line", None) or len(lines)
+    column = getattr(exc, "column", None) or 1
+    text = _STRINGS.sub(lambda mt: " " * len(mt.group(0)), lines[line - 1]) if 0 < line <= len(lines) else ""
+    kw = _KEYWORDS.search(text)
+    if kw is not None:
+        word, col = kw.group(1), kw.start(1) + 1
+        span = ast.Span(line, col, line, col + len(word))
+        return make("E101", f"'{word}' is not supported in this language", span, source, hint=_UNSUPPORTED[word])
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+        line = len(lines)
+        column = len(lines[-1]) + 1
+        span = ast.Span(line, column, line, column + 1)
+        exp = _expected(exc)
+        return make("E100", f"the program ended too early; expected {exp}", span, source,
+                    hint="close every '(' , '[' and quote, and finish the last expression")
+    if isinstance(exc, UnexpectedCharacters):
+        ch = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
+        span = ast.Span(line, column, line, column + 1)
+        if ch in "\"'":
+            return make("E100", "unterminated string", span, source,
+                        hint=f"close the string with a matching {ch} on the same line")
+        hint = "use only names, numbers, strings, lists [...], calls f(x, key=value), attributes a.b and + - * /"
+        if ch == ":":
+            hint = "':' is not used (no blocks, dicts or slices); " + hint
+        elif ch == "{":
+            hint = "dictionaries are not part of the language; " + hint
+        return make("E100", f"unexpected character {ch!r}", span, source, hint=hint)
+    if isinstance(exc, UnexpectedToken):
+        tok = exc.token
+        span = ast.Span(tok.line, tok.column, tok.end_line or tok.line, tok.end_column or tok.column + 1)
+        value = str(tok)
+        if tok.type == "NAME" and value in _UNSUPPORTED:
+            return make("E101", f"'{value}' is not supported in this language", span, source,
+                        hint=_UNSUPPORTED[value])
+        shown = "a new line" if tok.type == "_NL" else repr(value)
+        hint = "separate statements with new lines or ';'; calls look like op(arg, key=value)"
+        if tok.type == "EQUAL" or value == "=":
+            hint = "assignments look like name = expression; use == to compare"
+        elif tok.type in ("NAME", "STRING", "NUMBER", "LPAR", "LSQB"):
+            hint = "a ',' or an operator may be missing before it; " + hint
+        return make("E100", f"unexpected {shown}; expected {_expected(exc)}", span, source, hint=hint)
+    return Diagnostic("E100", f"syntax error: {exc}", line, column, "", lines[line - 1] if line <= len(lines) else "")
+
+
+def _expected(exc) -> str:
+    names = sorted({_FRIENDLY.get(e, e.lower()) for e in (getattr(exc, "expected", None) or ()) if e != "_NL"})
+    if not names:
+        return "more input"
+    if len(names) > 6:
+        names = names[:6] + ["..."]
+    return ", ".join(names)

@@ -1,0 +1,294 @@
+"""Floor plane and room extent from structure geometry (floor, walls, ceiling), never from object boxes.
+
+* :class:`HeightHistogram` accumulates the heights of structure points in fixed bins; the floor is
+  its lowest strong peak, the ceiling its highest strong peak (when high enough above the floor).
+* :class:`FreeSpaceGrid` carves the room's floor plan: for each frame, segments from the camera to
+  the farthest structure point of each image column are rasterised on a floor-plane grid (what the
+  camera saw through is inside the room; rays stop at the walls, so the region never leaks through
+  gaps the way a flood fill can). Its memory grows with the area explored, never with the frame count.
+* :func:`room_polygon` closes the carved cells (fills the gaps between rays and holes), keeps the
+  largest region, traces its outline, simplifies it and shrinks it by half a cell (a ray's last cell
+  contains the wall surface, on average half a cell in), giving a counter-clockwise polygon and area.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spatialmem.geometry.boxes import polygon_area
+
+
+class HeightHistogram:
+    """Counts of structure-point heights in ``bin_m`` bins over ``[z_min, z_max]`` metres."""
+
+    def __init__(self, bin_m: float = 0.01, z_min: float = -20.0, z_max: float = 20.0) -> None:
+        self.bin_m, self.z_min = float(bin_m), float(z_min)
+        self.counts = np.zeros(int(np.ceil((z_max - z_min) / bin_m)), np.int64)
+
+    def add(self, z: np.ndarray) -> None:
+        idx = np.floor((np.asarray(z, np.float64) - self.z_min) / self.bin_m).astype(np.int64)
+        idx = idx[(idx >= 0) & (idx < len(self.counts))]
+        if len(idx):
+            self.counts += np.bincount(idx, minlength=len(self.counts))
+
+    def _peak_z(self, i: int) -> float:
+        lo, hi = max(0, i - 2), min(len(self.counts), i + 3)
+        w = self.counts[lo:hi].astype(np.float64)
+        centers = self.z_min + (np.arange(lo, hi) + 0.5) * self.bin_m
+        return float((w * centers).sum() / w.sum())
+
+    def floor_z(self, rel: float = 0.3) -> float | None:
+        """Height of the lowest bin holding at least ``rel`` of the fullest bin's count (None if empty)."""
+        if self.counts.max() == 0:
+            return None
+        strong = np.nonzero(self.counts >= rel * self.counts.max())[0]
+        return self._peak_z(int(strong[0]))
+
+    def ceiling_z(self, rel: float = 0.3, min_height_m: float = 1.8) -> float | None:
+        """Height of the highest strong bin if it lies ``min_height_m`` above the floor, else None."""
+        f = self.floor_z(rel)
+        if f is None:
+            return None
+        strong = np.nonzero(self.counts >= rel * self.counts.max())[0]
+        c = self._peak_z(int(strong[-1]))
+        return c if c >= f + min_height_m else None
+
+
+class FreeSpaceGrid:
+    """A growable boolean floor-plane grid of cells the camera has seen through (``cell_m`` metres)."""
+
+    def __init__(self, cell_m: float = 0.025, grow_cells: int = 80) -> None:
+        self.cell_m = float(cell_m)
+        self.grow = int(grow_cells)
+        self.origin = np.zeros(2, np.int64)  # integer cell coordinates of grid[0, 0]
+        self.grid = np.zeros((0, 0), bool)  # [ix, iy]
+        self.zlo = np.zeros((0, 0), np.float32)  # lowest / highest surface point seen in each cell
+        self.zhi = np.zeros((0, 0), np.float32)
+
+    def _ensure(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        if self.grid.size == 0:
+            self.origin = lo - self.grow
+            shape = tuple((hi - lo + 1 + 2 * self.grow).tolist())
+            self.grid = np.zeros(shape, bool)
+            self.zlo, self.zhi = np.full(shape, np.inf, np.float32), np.full(shape, -np.inf, np.float32)
+            return
+        end = self.origin + np.array(self.grid.shape)
+        if np.all(lo >= self.origin) and np.all(hi < end):
+            return
+        new_lo = np.minimum(self.origin, lo - self.grow)
+        new_end = np.maximum(end, hi + 1 + self.grow)
+        shape = tuple((new_end - new_lo).tolist())
+        off = self.origin - new_lo
+        sl = (slice(off[0], off[0] + self.grid.shape[0]), slice(off[1], off[1] + self.grid.shape[1]))
+        g = np.zeros(shape, bool)
+        g[sl] = self.grid
+        zlo, zhi = np.full(shape, np.inf, np.float32), np.full(shape, -np.inf, np.float32)
+        zlo[sl], zhi[sl] = self.zlo, self.zhi
+        self.origin, self.grid, self.zlo, self.zhi = new_lo, g, zlo, zhi
+
+    def mark_heights(self, points_world: np.ndarray) -> None:
+        """Record the height range of surface points (N, 3) per cell (vertical surfaces = walls)."""
+        p = np.asarray(points_world, np.float64).reshape(-1, 3)
+        p = p[np.all(np.isfinite(p), axis=1)]
+        if len(p) == 0:
+            return
+        c = np.floor(p[:, :2] / self.cell_m).astype(np.int64)
+        self._ensure(c.min(axis=0), c.max(axis=0))
+        c -= self.origin
+        z = p[:, 2].astype(np.float32)
+        np.minimum.at(self.zlo, (c[:, 0], c[:, 1]), z)
+        np.maximum.at(self.zhi, (c[:, 0], c[:, 1]), z)
+
+    def walls(self, min_span_m: float = 0.3) -> np.ndarray:
+        """[ix, iy] bool cells holding vertical surfaces: surface heights spanning at least ``min_span_m``."""
+        with np.errstate(invalid="ignore"):
+            return (self.zhi - self.zlo) >= min_span_m
+
+    def mark(self, xy: np.ndarray) -> None:
+        """Mark the cells containing (N, 2) floor-plane points."""
+        xy = np.asarray(xy, np.float64).reshape(-1, 2)
+        xy = xy[np.all(np.isfinite(xy), axis=1)]
+        if len(xy) == 0:
+            return
+        c = np.floor(xy / self.cell_m).astype(np.int64)
+        self._ensure(c.min(axis=0), c.max(axis=0))
+        c -= self.origin
+        self.grid[c[:, 0], c[:, 1]] = True
+
+    def carve(self, origin_xy: np.ndarray, ends_xy: np.ndarray) -> None:
+        """Mark every cell along the segments from ``origin_xy`` (2,) to each of ``ends_xy`` (N, 2)."""
+        ends = np.asarray(ends_xy, np.float64).reshape(-1, 2)
+        if len(ends) == 0:
+            return
+        o = np.asarray(origin_xy, np.float64).reshape(1, 2)
+        length = float(np.linalg.norm(ends - o, axis=1).max())
+        n = max(2, int(np.ceil(length / (0.5 * self.cell_m))) + 1)
+        t = np.linspace(0.0, 1.0, n)[:, None, None]
+        self.mark((o + t * (ends - o)[None]).reshape(-1, 2))
+
+    def cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """(grid, origin_xy): the boolean grid [ix, iy] and the world xy of its [0, 0] cell's corner."""
+        return self.grid, self.origin.astype(np.float64) * self.cell_m
+
+
+def _trace_outline(mask: np.ndarray) -> np.ndarray:
+    """Counter-clockwise outer outline (corner coordinates, in cells) of the True cells of ``mask`` [ix, iy]."""
+    m = np.pad(mask, 1)
+    nxt: dict[tuple[int, int], list[tuple[int, int]]] = {}
+
+    def add(a0, a1, b0, b1):
+        for p, q in zip(zip(a0.tolist(), a1.tolist(), strict=True), zip(b0.tolist(), b1.tolist(), strict=True),
+                        strict=True):
+            nxt.setdefault(p, []).append(q)
+
+    core = m[1:-1, 1:-1]
+    ix, iy = np.nonzero(core & ~m[1:-1, :-2])  # empty below: bottom edge, +x
+    add(ix, iy, ix + 1, iy)
+    ix, iy = np.nonzero(core & ~m[2:, 1:-1])  # empty right: right edge, +y
+    add(ix + 1, iy, ix + 1, iy + 1)
+    ix, iy = np.nonzero(core & ~m[1:-1, 2:])  # empty above: top edge, -x
+    add(ix + 1, iy + 1, ix, iy + 1)
+    ix, iy = np.nonzero(core & ~m[:-2, 1:-1])  # empty left: left edge, -y
+    add(ix, iy + 1, ix, iy)
+    best: list[tuple[int, int]] = []
+    while nxt:
+        start = next(iter(nxt))
+        loop, p = [start], start
+        while True:
+            outs = nxt.get(p)
+            if not outs:
+                break
+            q = outs.pop()
+            if not outs:
+                del nxt[p]
+            if q == start:
+                break
+            loop.append(q)
+            p = q
+        if len(loop) > len(best):
+            best = loop
+    return np.array(best, dtype=np.float64).reshape(-1, 2)
+
+
+def _drop_collinear(poly: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    keep = []
+    n = len(poly)
+    for i in range(n):
+        a, b, c = poly[i - 1], poly[i], poly[(i + 1) % n]
+        if abs((b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0])) > tol:
+            keep.append(i)
+    return poly[keep]
+
+
+def _dp(points: np.ndarray, tol: float) -> list[int]:
+    """Douglas-Peucker on an open polyline; indices kept (first and last always)."""
+    stack, keep = [(0, len(points) - 1)], {0, len(points) - 1}
+    while stack:
+        i, j = stack.pop()
+        if j <= i + 1:
+            continue
+        a, b = points[i], points[j]
+        ab = b - a
+        n = np.hypot(*ab)
+        seg = points[i + 1:j]
+        if n < 1e-12:
+            d = np.hypot(*(seg - a).T)
+        else:
+            d = np.abs(ab[0] * (seg[:, 1] - a[1]) - ab[1] * (seg[:, 0] - a[0])) / n
+        k = int(np.argmax(d))
+        if d[k] > tol:
+            m = i + 1 + k
+            keep.add(m)
+            stack += [(i, m), (m, j)]
+    return sorted(keep)
+
+
+def simplify_polygon(poly: np.ndarray, tol: float) -> np.ndarray:
+    """Douglas-Peucker simplification of a closed polygon (M, 2) with tolerance ``tol``."""
+    if len(poly) <= 4:
+        return poly
+    far = int(np.argmax(np.linalg.norm(poly - poly[0], axis=1)))
+    a = poly[: far + 1]
+    b = np.vstack([poly[far:], poly[:1]])
+    ka = _dp(a, tol)
+    kb = _dp(b, tol)
+    out = np.vstack([a[ka[:-1]], b[kb[:-1]]])
+    return out if len(out) >= 3 else poly
+
+
+def offset_polygon(poly: np.ndarray, d: float) -> np.ndarray:
+    """Move every edge of a counter-clockwise polygon inwards by ``d`` metres (outwards if negative)."""
+    n = len(poly)
+    if n < 3 or d == 0:
+        return poly
+    e = np.roll(poly, -1, axis=0) - poly
+    e /= np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
+    nrm = np.stack([-e[:, 1], e[:, 0]], axis=1)  # left normal = inside for CCW
+    out = np.empty_like(poly)
+    for i in range(n):
+        j = i - 1  # edge ending at vertex i
+        p1, d1 = poly[j] + d * nrm[j], e[j]
+        p2, d2 = poly[i] + d * nrm[i], e[i]
+        den = d1[0] * d2[1] - d1[1] * d2[0]
+        if abs(den) < 1e-6:
+            out[i] = poly[i] + d * nrm[i]
+        else:
+            t = ((p2[0] - p1[0]) * d2[1] - (p2[1] - p1[1]) * d2[0]) / den
+            out[i] = p1 + t * d1
+    return out
+
+
+def room_polygon(grid: np.ndarray, origin_xy: np.ndarray, cell_m: float, close_m: float = 0.1,
+                 simplify_m: float | None = None, walls: np.ndarray | None = None,
+                 wall_dilate_m: float = 0.05) -> tuple[np.ndarray, float]:
+    """The room's floor polygon (M, 2) counter-clockwise and its area in m² from a carved grid.
+
+    Args:
+        grid: [ix, iy] bool cells seen through (e.g. :class:`FreeSpaceGrid`).
+        origin_xy: world xy of cell [0, 0]'s corner.
+        cell_m: cell size.
+        close_m: morphological closing radius that joins the gaps between rays.
+        simplify_m: outline simplification tolerance (default 1.5 cells).
+        walls: optional [ix, iy] bool cells with vertical surfaces (same grid). When given, floor space the
+            camera never looked across (e.g. along a wall it never faced) is filled in too: cells reachable
+            from the carved region without crossing a wall (walls grown by ``wall_dilate_m``), within the
+            carved region's bounding box.
+
+    Returns:
+        (polygon, area_m2); an empty (0, 2) polygon and 0.0 when nothing was carved.
+    """
+    from scipy import ndimage
+
+    if grid.size == 0 or not grid.any():
+        return np.zeros((0, 2)), 0.0
+    r = max(1, int(round(close_m / cell_m)))
+    pad = r + 1
+    g = np.pad(grid, pad)
+    disk = np.hypot(*np.mgrid[-r:r + 1, -r:r + 1]) <= r + 1e-9
+    g = ndimage.binary_closing(g, structure=disk)
+    g = ndimage.binary_fill_holes(g)
+    if walls is not None and walls.any():
+        rw = max(1, int(round(wall_dilate_m / cell_m)))
+        wd = np.hypot(*np.mgrid[-rw:rw + 1, -rw:rw + 1]) <= rw + 1e-9
+        blocked = ndimage.binary_dilation(np.pad(walls, pad), structure=wd)
+        ix, iy = np.nonzero(g)
+        box = np.zeros_like(g)
+        box[ix.min():ix.max() + 1, iy.min():iy.max() + 1] = True
+        free_lab, _ = ndimage.label(box & ~blocked)
+        seeds = np.unique(free_lab[g & ~blocked])
+        seeds = seeds[seeds > 0]
+        g = g | np.isin(free_lab, seeds)
+        g = ndimage.binary_fill_holes(ndimage.binary_closing(g, structure=disk))
+    lab, n = ndimage.label(g)
+    if n > 1:
+        sizes = np.bincount(lab.ravel())
+        sizes[0] = 0
+        g = lab == int(np.argmax(sizes))
+    outline = _trace_outline(g)
+    if len(outline) < 3:
+        return np.zeros((0, 2)), 0.0
+    poly = (outline - pad) * cell_m + np.asarray(origin_xy, np.float64)
+    poly = _drop_collinear(poly)
+    poly = simplify_polygon(poly, 1.5 * cell_m if simplify_m is None else simplify_m)
+    poly = offset_polygon(poly, 0.5 * cell_m)
+    return poly, polygon_area(poly)

@@ -1,0 +1,193 @@
+"""Associate observations with fused instances, merge duplicates and denoise (ConceptGraphs-style, geometric).
+
+Association never uses source instance ids: an observation matches an instance of the **same
+category** when their 3D geometry overlaps, measured two ways on coarse voxels:
+
+* voxel overlap: how many of the smaller side's coarse voxels have an occupied voxel of the other
+  side at or next to them (26-neighbourhood), divided by that side's voxel count;
+* box overlap: intersection volume of the two axis-aligned bounds (grown by a small margin) over the
+  smaller one's volume (catches the same object seen from opposite sides, whose surfaces do not touch).
+
+When both carry features, their cosine similarity must also pass a threshold and adds to the score.
+Matching is greedy one-to-one per frame, best score first. Candidates come from a
+:class:`SpatialHash` of instance bounds, so the cost depends on what is in view, not on the scene size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from spatialmem.geometry.pointcloud import cluster_filter, voxel_keys
+from spatialmem.memory.instance_state import InstanceState, overlap_count
+from spatialmem.types import Observation3D
+
+
+@dataclass(frozen=True)
+class AssociationConfig:
+    """Thresholds of association, duplicate merging and denoising.
+
+    Attributes:
+        assoc_voxel_m: coarse voxel size of the overlap test.
+        min_overlap: voxel-overlap ratio that makes a match.
+        min_box_overlap: box-overlap ratio that makes a match.
+        box_margin_m: bounds are grown by this on every side before the box-overlap test.
+        min_feature_sim: cosine similarity below which two featured things never match.
+        feature_weight: weight of the cosine similarity in the match score.
+        merge_overlap, merge_box_overlap: the same tests between two instances for duplicate merging.
+        denoise_voxel_m, denoise_min_fraction: instance points in 26-connected clusters smaller than
+            this fraction of the largest cluster are removed by periodic denoising (0 disables).
+        hash_cell_m: cell size of the spatial hash over instance bounds.
+    """
+
+    assoc_voxel_m: float = 0.05
+    min_overlap: float = 0.2
+    min_box_overlap: float = 0.5
+    box_margin_m: float = 0.03
+    min_feature_sim: float = 0.5
+    feature_weight: float = 0.5
+    merge_overlap: float = 0.3
+    merge_box_overlap: float = 0.6
+    denoise_voxel_m: float = 0.05
+    denoise_min_fraction: float = 0.05
+    hash_cell_m: float = 1.0
+
+
+class SpatialHash:
+    """Instance ids bucketed by the floor-plane cells their bounds cover."""
+
+    def __init__(self, cell_m: float = 1.0) -> None:
+        self.cell_m = float(cell_m)
+        self._cells: dict[tuple[int, int], set[int]] = {}
+        self._where: dict[int, list[tuple[int, int]]] = {}
+
+    def _span(self, lo: np.ndarray, hi: np.ndarray) -> list[tuple[int, int]]:
+        a = np.floor(np.asarray(lo[:2]) / self.cell_m).astype(int)
+        b = np.floor(np.asarray(hi[:2]) / self.cell_m).astype(int)
+        b = np.minimum(b, a + 64)  # guard against absurd bounds
+        return [(i, j) for i in range(a[0], b[0] + 1) for j in range(a[1], b[1] + 1)]
+
+    def update(self, instance_id: int, lo: np.ndarray, hi: np.ndarray) -> None:
+        """(Re-)insert an instance with bounds ``lo``..``hi``."""
+        self.remove(instance_id)
+        if not np.all(np.isfinite(lo)) or not np.all(np.isfinite(hi)):
+            return
+        cells = self._span(lo, hi)
+        for c in cells:
+            self._cells.setdefault(c, set()).add(instance_id)
+        self._where[instance_id] = cells
+
+    def remove(self, instance_id: int) -> None:
+        for c in self._where.pop(instance_id, ()):
+            s = self._cells.get(c)
+            if s is not None:
+                s.discard(instance_id)
+                if not s:
+                    del self._cells[c]
+
+    def query(self, lo: np.ndarray, hi: np.ndarray) -> set[int]:
+        """Ids of instances whose cells meet the cells of ``lo``..``hi``."""
+        out: set[int] = set()
+        for c in self._span(lo, hi):
+            out |= self._cells.get(c, set())
+        return out
+
+
+def box_overlap(lo_a, hi_a, lo_b, hi_b, margin: float) -> float:
+    """Intersection volume of two axis-aligned boxes (grown by ``margin``) over the smaller volume."""
+    la, ha, lb, hb = lo_a - margin, hi_a + margin, lo_b - margin, hi_b + margin
+    inter = np.clip(np.minimum(ha, hb) - np.maximum(la, lb), 0.0, None).prod()
+    va, vb = np.prod(ha - la), np.prod(hb - lb)
+    small = min(va, vb)
+    return float(inter / small) if small > 0 else 0.0
+
+
+def _feature_sim(a: np.ndarray | None, b: np.ndarray | None) -> float | None:
+    if a is None or b is None:
+        return None
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    return float(np.dot(a, b) / (na * nb)) if na > 0 and nb > 0 else 0.0
+
+
+def pair_score(keys_a: np.ndarray, lo_a, hi_a, feat_a, inst: InstanceState, cfg: AssociationConfig,
+               min_overlap: float, min_box: float) -> float | None:
+    """Match score of a (coarse keys, bounds, feature) thing against an instance, or None if no match."""
+    m = overlap_count(keys_a, inst.coarse)
+    geo = m / max(1, min(len(keys_a), len(inst.coarse)))
+    box = box_overlap(lo_a, hi_a, inst.lo, inst.hi, cfg.box_margin_m)
+    if geo < min_overlap and box < min_box:
+        return None
+    score = geo + 0.5 * box
+    fs = _feature_sim(feat_a, inst.feature)
+    if fs is not None:
+        if fs < cfg.min_feature_sim:
+            return None
+        score += cfg.feature_weight * fs
+    return score
+
+
+def match_observations(observations: list[Observation3D], instances: dict[int, InstanceState], index: SpatialHash,
+                       cfg: AssociationConfig) -> list[int | None]:
+    """For each observation, the id of the instance it matches, or None (greedy one-to-one, best first)."""
+    pairs: list[tuple[float, int, int]] = []
+    for i, ob in enumerate(observations):
+        keys = np.unique(voxel_keys(ob.points_world, cfg.assoc_voxel_m))
+        lo, hi = ob.points_world.min(axis=0).astype(np.float64), ob.points_world.max(axis=0).astype(np.float64)
+        m = cfg.box_margin_m + cfg.assoc_voxel_m
+        for iid in index.query(lo - m, hi + m):
+            inst = instances[iid]
+            if inst.category != ob.category:
+                continue
+            s = pair_score(keys, lo, hi, ob.feature, inst, cfg, cfg.min_overlap, cfg.min_box_overlap)
+            if s is not None:
+                pairs.append((s, i, iid))
+    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+    out: list[int | None] = [None] * len(observations)
+    used: set[int] = set()
+    for _, i, iid in pairs:
+        if out[i] is None and iid not in used:
+            out[i] = iid
+            used.add(iid)
+    return out
+
+
+def find_duplicates(touched: set[int], instances: dict[int, InstanceState], index: SpatialHash,
+                    cfg: AssociationConfig) -> list[tuple[int, int]]:
+    """Pairs (keep_id, drop_id) of same-category instances that overlap enough to be one object.
+
+    Only instances in ``touched`` (and their spatial-hash neighbours) are compared; the older (lower id)
+    instance is kept. Each id appears in at most one pair per call.
+    """
+    out: list[tuple[int, int]] = []
+    gone: set[int] = set()
+    for a_id in sorted(touched):
+        if a_id in gone or a_id not in instances:
+            continue
+        a = instances[a_id]
+        if len(a.coarse) == 0:
+            continue
+        for b_id in sorted(index.query(*a.aabb(cfg.box_margin_m + cfg.assoc_voxel_m))):
+            if b_id == a_id or b_id in gone or b_id not in instances:
+                continue
+            b = instances[b_id]
+            if b.category != a.category or len(b.coarse) == 0:
+                continue
+            if pair_score(a.coarse, a.lo, a.hi, a.feature, b, cfg, cfg.merge_overlap, cfg.merge_box_overlap) is None:
+                continue
+            keep, drop = min(a_id, b_id), max(a_id, b_id)
+            out.append((keep, drop))
+            gone.update((keep, drop))
+            break
+    return out
+
+
+def denoise(inst: InstanceState, cfg: AssociationConfig) -> bool:
+    """Drop small disconnected clusters of an instance's points; True if anything was removed."""
+    if cfg.denoise_min_fraction <= 0 or len(inst) < 20:
+        return False
+    keep = cluster_filter(inst.points, cfg.denoise_voxel_m, cfg.denoise_min_fraction)
+    if keep.all():
+        return False
+    inst.keep(keep)
+    return True

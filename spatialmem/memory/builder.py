@@ -1,0 +1,387 @@
+"""The memory builder: a frame stream in, a :class:`~spatialmem.memory.scene.SceneMemory` out, at bounded cost.
+
+Per :meth:`MemoryBuilder.step`:
+
+1. the geometry backend gives the frame a pose and metric depth, the instance backend its 2D
+   detections (both built from the registry by name);
+2. detections are lifted to :class:`~spatialmem.types.Observation3D` (:mod:`.lift`);
+3. observations are associated with the fused instances near them by 3D overlap + category
+   (+ feature similarity) and fused, or start new instances (:mod:`.associate`); source instance ids
+   are never used;
+4. the frame (with its raw observations) enters the :class:`~.working.WorkingMemory`; the frame that
+   leaves the window is consolidated into the :class:`~.episodic` store (keyframe selection);
+5. scene-level evidence is updated: camera track, scene voxel cloud, structure height histogram,
+   free-space grid for the room;
+6. every ``maintenance_every`` frames, instances touched since the last pass are checked for
+   duplicates (merged) and denoised.
+
+Every step touches only the current frame, the W-frame window, the instances near what is in view
+and fixed-size summaries, so the per-frame cost does not grow with the number of frames seen.
+:meth:`MemoryBuilder.snapshot` can be called at any time (mid-stream) and returns an immutable memory.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from spatialmem.geometry.floor import FreeSpaceGrid, HeightHistogram, room_polygon
+from spatialmem.geometry.projection import resample_nearest
+from spatialmem.memory.associate import AssociationConfig, SpatialHash, denoise, find_duplicates, match_observations
+from spatialmem.memory.episodic import CameraTrack, KeyframeStore, VoxelCloud
+from spatialmem.memory.instance_state import InstanceState
+from spatialmem.memory.lift import FrameCloud, LiftConfig, fit_box_fast, lift_detections
+from spatialmem.memory.scene import CameraRecord, Keyframe, ObjectInstance, Room, SceneMemory
+from spatialmem.memory.working import FrameRecord, WorkingMemory
+from spatialmem.perception.base import GeometryConfig, InstancesConfig, build_geometry, build_instances
+from spatialmem.types import Frame, Intrinsics
+
+BUILDER_VERSION = 1
+
+
+@dataclass(frozen=True)
+class BuilderConfig:
+    """Settings of the memory builder (defaults are tuned for 640x480 RGB-D at 10-30 fps).
+
+    Attributes:
+        window: working-memory size W (frames).
+        keyframes: episodic keyframe capacity K.
+        geometry, instances: registry names of the geometry and instance backends.
+        geometry_options, instances_options: backend-specific options.
+        min_mask_pixels: detections with smaller masks are ignored.
+        lift: how detections are lifted (pixel stride, voxel size, outlier filters).
+        association: association / merge / denoise thresholds.
+        instance_voxel_m: initial voxel size of an instance's fused points.
+        instance_max_voxels: voxel cap per instance (the voxel size doubles beyond it).
+        maintenance_every: frames between duplicate-merge + denoise passes.
+        min_observations, min_instance_points: instances below these are left out of snapshots.
+        box_trim_fraction: fraction of extreme points ignored per side when fitting boxes (0 = exact
+            extents, best for exact depth; e.g. 0.01 for noisy sensors).
+        scene_voxel_m, scene_point_budget: scene point-cloud voxel size and voxel budget.
+        scene_stride: every n-th sample of the lift grid (both directions) goes into the scene cloud.
+        room_cell_m: free-space grid cell size for the room extent.
+        room_rays: carving rays per frame (image columns sampled).
+        max_cameras: camera-track cap (see :class:`~.episodic.CameraTrack`).
+        keyframe_width: stored keyframes are downsampled to at most this width (pixels).
+    """
+
+    window: int = 8
+    keyframes: int = 32
+    geometry: str = "given"
+    instances: str = "given"
+    geometry_options: dict[str, Any] = field(default_factory=dict)
+    instances_options: dict[str, Any] = field(default_factory=dict)
+    min_mask_pixels: int = 40
+    lift: LiftConfig = LiftConfig()
+    association: AssociationConfig = AssociationConfig()
+    instance_voxel_m: float = 0.02
+    instance_max_voxels: int = 12_000
+    maintenance_every: int = 15
+    min_observations: int = 2
+    min_instance_points: int = 20
+    box_trim_fraction: float = 0.0
+    scene_voxel_m: float = 0.05
+    scene_point_budget: int = 250_000
+    scene_stride: int = 4
+    room_cell_m: float = 0.025
+    room_rays: int = 80
+    max_cameras: int = 10_000
+    keyframe_width: int = 320
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _downsample(rgb: np.ndarray, K: Intrinsics, max_width: int) -> tuple[np.ndarray, Intrinsics]:
+    f = max(1, math.ceil(rgb.shape[1] / max_width))
+    if f == 1:
+        return rgb.copy(), K
+    small = np.asarray(Image.fromarray(rgb).reduce(f))
+    return small, K.scaled(small.shape[1], small.shape[0])
+
+
+class MemoryBuilder:
+    """Streaming builder of a scene memory: call :meth:`step` per frame, :meth:`snapshot` any time."""
+
+    def __init__(self, config: BuilderConfig | None = None, scene_id: str = "scene",
+                 metadata: dict[str, Any] | None = None) -> None:
+        self.config = cfg = config or BuilderConfig()
+        self.scene_id = scene_id
+        self.metadata = dict(metadata or {})
+        self.geometry = build_geometry(GeometryConfig(name=cfg.geometry, options=dict(cfg.geometry_options)))
+        self.detector = build_instances(InstancesConfig(name=cfg.instances, min_pixels=cfg.min_mask_pixels,
+                                                        options=dict(cfg.instances_options)))
+        self.working = WorkingMemory(cfg.window)
+        self.keyframes = KeyframeStore(cfg.keyframes)
+        self.instances: dict[int, InstanceState] = {}
+        self.index = SpatialHash(cfg.association.hash_cell_m)
+        self.cloud = VoxelCloud(cfg.scene_voxel_m, cfg.scene_point_budget)
+        self.track = CameraTrack(cfg.max_cameras)
+        self.heights = HeightHistogram()
+        self.free = FreeSpaceGrid(cfg.room_cell_m)
+        self.n_frames = 0
+        self.n_merged = 0
+        self._next_id = 1
+        self._touched: set[int] = set()
+        self._intrinsics: Intrinsics | None = None
+
+    # ------------------------------------------------------------------ streaming
+    @property
+    def n_instances(self) -> int:
+        """Instances currently held (including ones a snapshot would still filter out)."""
+        return len(self.instances)
+
+    def step(self, frame: Frame) -> None:
+        """Ingest one frame (see the module docstring for what happens)."""
+        cfg = self.config
+        frame = self.geometry.process(frame)
+        detections = self.detector.detect(frame)
+        observations, cloud = lift_detections(frame, detections, cfg.lift)
+        matches = match_observations(observations, self.instances, self.index, cfg.association)
+        ids: list[int] = []
+        visible: dict[int, int] = {}
+        for ob, iid in zip(observations, matches, strict=True):
+            if iid is None:
+                iid = self._next_id
+                self._next_id += 1
+                self.instances[iid] = InstanceState(iid, ob.category, cfg.instance_voxel_m, cfg.instance_max_voxels,
+                                                    cfg.association.assoc_voxel_m)
+            inst = self.instances[iid]
+            inst.add_points(ob.points_world)
+            inst.observe(frame.index, frame.timestamp_s, ob.pixel_count, ob.feature)
+            self.index.update(iid, *inst.aabb())
+            self._touched.add(iid)
+            ids.append(iid)
+            visible[iid] = visible.get(iid, 0) + ob.pixel_count
+        if self._intrinsics != frame.intrinsics:
+            self._intrinsics = frame.intrinsics
+        record = FrameRecord(frame.index, frame.timestamp_s, frame.world_from_camera, self._intrinsics, frame.rgb,
+                             tuple(observations), ids, visible)
+        evicted = self.working.push(record)
+        if evicted is not None:
+            self._consolidate(evicted)
+        self._scene_update(frame, cloud)
+        self.n_frames += 1
+        if self.n_frames % cfg.maintenance_every == 0:
+            self._maintain()
+
+    def _consolidate(self, record: FrameRecord) -> None:
+        """A frame leaves the window: drop its raw observations, offer it as a keyframe."""
+        record.observations = ()
+        if self.keyframes.offer(record):
+            record.rgb, record.intrinsics = _downsample(record.rgb, record.intrinsics, self.config.keyframe_width)
+            self.track.ensure(record)
+        else:
+            record.rgb = np.zeros((0, 0, 3), np.uint8)
+
+    def _scene_update(self, frame: Frame, cloud: FrameCloud) -> None:
+        cfg = self.config
+        T = frame.world_from_camera
+        protected = {e.record.frame_index for e in self.keyframes.entries}
+        self.track.add(frame.index, frame.timestamp_s, T, protected)
+        # scene point cloud (everything with depth), coloured from the rgb image
+        s = cfg.scene_stride
+        sub_valid = cloud.valid[::s, ::s]
+        if sub_valid.any():
+            pts = cloud.points_world[::s, ::s][sub_valid]
+            h, w = frame.rgb.shape[:2]
+            rows, cols = cloud.rows[::s], cloud.cols[::s]
+            dw, dh = cloud.depth_size
+            if (w, h) == (dw, dh):
+                col = frame.rgb[np.ix_(rows, cols)]
+            else:
+                col = resample_nearest(frame.rgb, rows, cols, (dw, dh))
+            self.cloud.add(pts, col[sub_valid])
+        # structure evidence: heights, free-space carving from the camera to each column's farthest point
+        if sub_valid.any():
+            self.free.mark_heights(pts)
+        struct = cloud.structure_mask()
+        if not struct.any():
+            return
+        sz = cloud.points_world[::2, ::2, 2][struct[::2, ::2]]
+        self.heights.add(sz)
+        ncols = struct.shape[1]
+        step = max(1, ncols // max(1, cfg.room_rays))
+        first = self.n_frames % step  # rotate the sampled columns from frame to frame
+        sub = struct[:, first::step]
+        xy = cloud.points_world[:, first::step, :2]
+        cam = np.asarray(T[:2, 3], np.float64)
+        d2 = np.where(sub, ((xy - cam.astype(np.float32)) ** 2).sum(axis=-1), -1.0)
+        far = np.argmax(d2, axis=0)
+        has = sub.any(axis=0)
+        ends = xy[far[has], np.nonzero(has)[0]]
+        self.free.carve(cam, ends)
+
+    def _maintain(self) -> None:
+        """Merge duplicates among recently touched instances, then denoise them."""
+        touched, self._touched = self._touched, set()
+        touched &= set(self.instances)
+        for keep, drop in find_duplicates(touched, self.instances, self.index, self.config.association):
+            self._merge(keep, drop)
+            touched.discard(drop)
+        for iid in sorted(touched):
+            inst = self.instances.get(iid)
+            if inst is not None and denoise(inst, self.config.association):
+                self.index.update(iid, *inst.aabb())
+
+    def _merge(self, keep: int, drop: int) -> None:
+        a, b = self.instances[keep], self.instances.pop(drop)
+        a.absorb(b)
+        self.index.remove(drop)
+        self.index.update(keep, *a.aabb())
+        self.working.remap(drop, keep)
+        self.keyframes.remap(drop, keep)
+        self.n_merged += 1
+
+    # ------------------------------------------------------------------ snapshot
+    def snapshot(self) -> SceneMemory:
+        """An immutable :class:`SceneMemory` of everything ingested so far (safe to call mid-stream)."""
+        cfg = self.config
+        # keyframes: the episodic store, plus the frames still in the window offered to a copy of it
+        store = self.keyframes.clone()
+        pending = []
+        for r in self.working.frames:
+            rc = copy.copy(r)
+            rc.visible = dict(r.visible)
+            pending.append(rc)
+            store.offer(rc)
+        keyframes = []
+        for r in store.records():
+            rgb, K = (r.rgb, r.intrinsics) if r.rgb.shape[1] <= cfg.keyframe_width else \
+                _downsample(r.rgb, r.intrinsics, cfg.keyframe_width)
+            keyframes.append(Keyframe(r.frame_index, r.timestamp_s, np.array(r.world_from_camera), K, rgb,
+                                      tuple(sorted(i for i in r.visible if i in self.instances))))
+        views: dict[int, list[tuple[int, int]]] = {}
+        for r in store.records():
+            for iid, px in r.visible.items():
+                views.setdefault(iid, []).append((px, r.frame_index))
+        instances = []
+        for iid in sorted(self.instances):
+            inst = self.instances[iid]
+            if inst.n_observations < cfg.min_observations or len(inst) < cfg.min_instance_points:
+                continue
+            pts = inst.points
+            instances.append(ObjectInstance(
+                id=iid, category=inst.category, box=self._fit_box(pts), points_world=pts,
+                first_seen_s=inst.first_seen_s, last_seen_s=inst.last_seen_s, n_observations=inst.n_observations,
+                keyframe_indices=tuple(f for _, f in sorted(views.get(iid, []), key=lambda v: (-v[0], v[1]))[:5]),
+                feature=None if inst.feature is None else inst.feature.astype(np.float32)))
+        cams = [CameraRecord(s.frame_index, s.timestamp_s, s.world_from_camera.copy(), self._intrinsics)
+                for s in self.track.samples]
+        have = {c.frame_index for c in cams}
+        extra = [CameraRecord(k.frame_index, k.timestamp_s, k.world_from_camera.copy(), self._intrinsics)
+                 for k in keyframes if k.frame_index not in have]
+        if extra:  # a thinned track still has one camera per keyframe
+            cams = sorted(cams + extra, key=lambda c: c.frame_index)
+        metadata = dict(self.metadata)
+        metadata.update({
+            "builder_version": BUILDER_VERSION, "n_frames": self.n_frames, "geometry": cfg.geometry,
+            "instances": cfg.instances, "window": cfg.window, "keyframe_capacity": cfg.keyframes,
+            "n_instances_tracked": len(self.instances), "n_merged": self.n_merged,
+            "camera_stride": self.track.stride, "scene_voxel_m": self.cloud.voxel_m,
+        })
+        return SceneMemory(scene_id=self.scene_id, instances=tuple(instances), cameras=tuple(cams),
+                           keyframes=tuple(keyframes), room=self.room(), points_world=self.cloud.xyz.copy(),
+                           colors_rgb=self.cloud.rgb.copy(), metadata=metadata)
+
+    def _fit_box(self, pts: np.ndarray):
+        q = self.config.box_trim_fraction
+        if q > 0 and len(pts) > 50:
+            lo = np.quantile(pts, q, axis=0)
+            hi = np.quantile(pts, 1 - q, axis=0)
+            inside = np.all((pts >= lo) & (pts <= hi), axis=1)
+            if inside.sum() >= 8:
+                pts = pts[inside]
+        return fit_box_fast(pts)
+
+    def room(self) -> Room | None:
+        """Floor height, floor polygon and area from the structure evidence so far (None before any)."""
+        floor_z = self.heights.floor_z()
+        if floor_z is None:
+            return None
+        grid, origin = self.free.cells()
+        poly, area = room_polygon(grid, origin, self.free.cell_m, walls=self.free.walls())
+        return Room(floor_z=floor_z, floor_polygon=poly, area_m2=float(area), ceiling_z=self.heights.ceiling_z())
+
+
+def build_memory(source: Iterable[Frame], config: BuilderConfig | None = None,
+                 progress: Callable[[int, int, int], None] | None = None, prefetch_frames: int = 3) -> SceneMemory:
+    """Ingest a whole source and return its memory.
+
+    Args:
+        source: a :class:`~spatialmem.sources.FrameSource` (or any iterable of frames).
+        config: builder settings.
+        progress: called after each frame as ``progress(k, n_frames, n_instances)`` with ``k`` the 0-based
+            count of frames done so far minus one (``k + 1`` frames done), ``n_frames`` = ``len(source)``
+            when known (else ``k + 1``) and the number of instances tracked.
+        prefetch_frames: frames decoded ahead by a background thread (0 = no thread).
+    """
+    scene_id = str(getattr(source, "scene_name", "scene"))
+    meta: dict[str, Any] = {"source": str(getattr(source, "path", "")), "source_kind": type(source).__name__}
+    b = MemoryBuilder(config, scene_id=scene_id, metadata=meta)
+    try:
+        total = len(source)  # type: ignore[arg-type]
+    except TypeError:
+        total = None
+    for k, frame in enumerate(prefetch(source, prefetch_frames)):
+        b.step(frame)
+        if progress is not None:
+            progress(k, total if total is not None else k + 1, b.n_instances)
+    return b.snapshot()
+
+
+def prefetch(frames: Iterable[Frame], depth: int = 3) -> Iterator[Frame]:
+    """Iterate ``frames`` with a background thread decoding up to ``depth`` frames ahead.
+
+    Image decoding (PIL, PyAV) releases the GIL, so reading overlaps with the builder's work. Errors
+    raised by the source are re-raised in the caller's thread; ``depth <= 0`` iterates directly.
+    """
+    if depth <= 0:
+        yield from frames
+        return
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def run() -> None:
+        try:
+            for f in frames:
+                while not stop.is_set():
+                    try:
+                        q.put(f, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer
+            q.put(exc)
+
+    t = threading.Thread(target=run, name="spatialmem-prefetch", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while t.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                pass
+            t.join(timeout=0.05)

@@ -1,0 +1,184 @@
+"""Mutable per-instance accumulation used while building a memory (never handed to queries).
+
+An :class:`InstanceState` fuses the points of every observation associated with it into a sparse
+voxel grid (voxel-mean points, sorted int64 keys) whose size is capped: when the cap is exceeded
+the voxel size doubles and the grid is re-binned, so an instance's cost stays bounded however long
+it is watched. A second, coarse key set (``assoc_voxel_m``) is what association and duplicate
+merging compare. Times, observation count, a running feature mean and its best views are kept too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spatialmem.geometry.pointcloud import pack_keys, unpack_keys, voxel_keys
+
+_NB = np.array([(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)], dtype=np.int64)
+
+
+def _sum_rows(inv: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """(n, 3) float64 per-group sums of (N, 3) ``values`` grouped by ``inv``."""
+    return np.stack([np.bincount(inv, weights=values[:, k], minlength=n) for k in range(3)], axis=1)
+
+
+def neighbourhood_keys(keys: np.ndarray) -> np.ndarray:
+    """(N, 27) keys of each voxel and its 26 neighbours (same voxel size)."""
+    c = unpack_keys(keys)
+    return pack_keys((c[:, None, :] + _NB[None]).reshape(-1, 3)).reshape(len(keys), 27)
+
+
+def overlap_count(query_keys: np.ndarray, ref_sorted: np.ndarray, dilate: bool = True) -> int:
+    """How many of ``query_keys`` (unique) have ``ref_sorted`` voxels at or (if ``dilate``) next to them."""
+    if len(query_keys) == 0 or len(ref_sorted) == 0:
+        return 0
+    q = neighbourhood_keys(query_keys) if dilate else query_keys[:, None]
+    pos = np.searchsorted(ref_sorted, q.ravel())
+    hit = ref_sorted[np.minimum(pos, len(ref_sorted) - 1)] == q.ravel()
+    return int(hit.reshape(q.shape).any(axis=1).sum())
+
+
+class InstanceState:
+    """One object being fused.
+
+    Args:
+        instance_id: id (>= 1) it will have in the memory.
+        category: category name.
+        voxel_m: initial voxel size of the fused points.
+        max_voxels: voxel cap (the voxel size doubles when exceeded).
+        assoc_voxel_m: voxel size of the coarse association keys.
+    """
+
+    def __init__(self, instance_id: int, category: str, voxel_m: float, max_voxels: int, assoc_voxel_m: float) -> None:
+        self.id = int(instance_id)
+        self.category = category
+        self.voxel_m = float(voxel_m)
+        self.max_voxels = int(max_voxels)
+        self.assoc_voxel_m = float(assoc_voxel_m)
+        self.keys = np.zeros(0, np.int64)
+        self.sums = np.zeros((0, 3), np.float64)
+        self.counts = np.zeros(0, np.int64)
+        self.coarse = np.zeros(0, np.int64)
+        self.lo = np.full(3, np.inf)
+        self.hi = np.full(3, -np.inf)
+        self.first_seen_s: float | None = None
+        self.last_seen_s: float | None = None
+        self.first_frame: int | None = None
+        self.last_frame: int | None = None
+        self.n_observations = 0
+        self.feature: np.ndarray | None = None
+        self.best_views: list[tuple[int, int]] = []  # (pixel_count, frame_index), best first, <= 8
+
+    # ------------------------------------------------------------------ points
+    @property
+    def points(self) -> np.ndarray:
+        """(M, 3) float32 fused points (voxel means)."""
+        if len(self.counts) == 0:
+            return np.zeros((0, 3), np.float32)
+        return (self.sums / self.counts[:, None]).astype(np.float32)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def add_points(self, points: np.ndarray) -> None:
+        """Fuse (N, 3) world points into the voxel grid (cost O(N log N + M))."""
+        pts = np.asarray(points, np.float64).reshape(-1, 3)
+        if len(pts) == 0:
+            return
+        k = voxel_keys(pts, self.voxel_m)
+        uk, inv = np.unique(k, return_inverse=True)
+        s = _sum_rows(inv, pts, len(uk))
+        c = np.bincount(inv, minlength=len(uk)).astype(np.int64)
+        if len(self.keys):
+            pos = np.searchsorted(self.keys, uk)
+            found = self.keys[np.minimum(pos, len(self.keys) - 1)] == uk
+            if found.any():
+                self.sums[pos[found]] += s[found]
+                self.counts[pos[found]] += c[found]
+            new = ~found
+            self.keys = np.insert(self.keys, pos[new], uk[new])
+            self.sums = np.insert(self.sums, pos[new], s[new], axis=0)
+            self.counts = np.insert(self.counts, pos[new], c[new])
+        else:
+            self.keys, self.sums, self.counts = uk, s, c
+        self.lo = np.minimum(self.lo, pts.min(axis=0))
+        self.hi = np.maximum(self.hi, pts.max(axis=0))
+        self.coarse = np.union1d(self.coarse, voxel_keys(pts, self.assoc_voxel_m))
+        while len(self.keys) > self.max_voxels:
+            self._rebin(self.voxel_m * 2.0)
+
+    def _rebin(self, voxel_m: float) -> None:
+        pts = self.sums / self.counts[:, None]
+        k = voxel_keys(pts, voxel_m)
+        uk, inv = np.unique(k, return_inverse=True)
+        s = _sum_rows(inv, self.sums, len(uk))
+        c = np.bincount(inv, weights=self.counts, minlength=len(uk)).astype(np.int64)
+        self.keys, self.sums, self.counts, self.voxel_m = uk, s, c, voxel_m
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the voxels where ``mask`` (M,) is True (denoising); recomputes extents and coarse keys."""
+        self.keys, self.sums, self.counts = self.keys[mask], self.sums[mask], self.counts[mask]
+        self._refresh()
+
+    def _refresh(self) -> None:
+        pts = self.points
+        if len(pts):
+            self.lo, self.hi = pts.min(axis=0).astype(np.float64), pts.max(axis=0).astype(np.float64)
+            self.coarse = np.unique(voxel_keys(pts, self.assoc_voxel_m))
+        else:
+            self.lo, self.hi = np.full(3, np.inf), np.full(3, -np.inf)
+            self.coarse = np.zeros(0, np.int64)
+
+    # ------------------------------------------------------------------ bookkeeping
+    def observe(self, frame_index: int, timestamp_s: float, pixel_count: int, feature: np.ndarray | None) -> None:
+        """Record one fused observation (time, count, best views, feature running mean)."""
+        self.n_observations += 1
+        if self.first_seen_s is None or timestamp_s < self.first_seen_s:
+            self.first_seen_s, self.first_frame = float(timestamp_s), int(frame_index)
+        if self.last_seen_s is None or timestamp_s >= self.last_seen_s:
+            self.last_seen_s, self.last_frame = float(timestamp_s), int(frame_index)
+        self.best_views.append((int(pixel_count), int(frame_index)))
+        self.best_views.sort(key=lambda v: -v[0])
+        del self.best_views[8:]
+        if feature is not None:
+            f = np.asarray(feature, np.float32)
+            self.feature = f.copy() if self.feature is None else self.feature + (f - self.feature) / self.n_observations
+
+    def absorb(self, other: InstanceState) -> None:
+        """Merge another instance of the same object into this one."""
+        if len(other.keys):
+            # re-add the other's voxel means weighted by their counts: repeat means count-capped for cost
+            pts = other.sums / other.counts[:, None]
+            if other.voxel_m > self.voxel_m:
+                self._rebin(other.voxel_m)
+            k = voxel_keys(pts, self.voxel_m)
+            allk = np.concatenate([self.keys, k])
+            alls = np.concatenate([self.sums, other.sums])
+            allc = np.concatenate([self.counts, other.counts])
+            uk, inv = np.unique(allk, return_inverse=True)
+            s = _sum_rows(inv, alls, len(uk))
+            c = np.bincount(inv, weights=allc, minlength=len(uk)).astype(np.int64)
+            self.keys, self.sums, self.counts = uk, s, c
+            while len(self.keys) > self.max_voxels:
+                self._rebin(self.voxel_m * 2.0)
+            self._refresh()
+        n_self, n_other = self.n_observations, other.n_observations
+        self.n_observations = n_self + n_other
+        for t, f, attr in ((other.first_seen_s, other.first_frame, "first"), (other.last_seen_s, other.last_frame,
+                                                                               "last")):
+            if t is None:
+                continue
+            cur = getattr(self, f"{attr}_seen_s")
+            if cur is None or (t < cur if attr == "first" else t > cur):
+                setattr(self, f"{attr}_seen_s", t)
+                setattr(self, f"{attr}_frame", f)
+        self.best_views = sorted(set(self.best_views) | set(other.best_views), key=lambda v: -v[0])[:8]
+        if other.feature is not None:
+            if self.feature is None:
+                self.feature = other.feature.copy()
+            else:
+                w = n_other / max(1, n_self + n_other)
+                self.feature = (1 - w) * self.feature + w * other.feature
+
+    def aabb(self, margin: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Axis-aligned bounds (lo, hi) of the fused points grown by ``margin`` metres."""
+        return self.lo - margin, self.hi + margin

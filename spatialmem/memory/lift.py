@@ -1,0 +1,139 @@
+"""Lift 2D detections into the world: mask + depth + pose -> :class:`~spatialmem.types.Observation3D`.
+
+The frame's depth is back-projected once on a strided pixel grid (:class:`FrameCloud`); each mask
+is sampled on that grid, its points are filtered (depth band around the mask's median depth, then
+small disconnected voxel clusters dropped) and voxel-downsampled. Pixels with depth that no
+detection claims are the frame's *structure* (floor, walls, ceiling and anything undetected); the
+builder uses them for the floor, the room extent and the scene point cloud.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from spatialmem.geometry.boxes import OrientedBox, fit_gravity_aligned
+from spatialmem.geometry.pointcloud import cluster_filter, voxel_downsample
+from spatialmem.geometry.projection import backproject_depth, resample_nearest
+from spatialmem.types import Detection2D, Frame, Observation3D
+
+
+@dataclass(frozen=True)
+class LiftConfig:
+    """How detections are lifted.
+
+    Attributes:
+        stride: pixel step of the depth grid that masks are sampled on (2 = every other row/column).
+        voxel_m: observation points are voxel-downsampled (voxel means) at this size.
+        min_points: observations with fewer surviving points are dropped.
+        max_depth_m: depth beyond this is ignored.
+        depth_mad_k, depth_band_min_m: points farther than ``max(depth_band_min_m, k * MAD)`` from the
+            mask's median depth are dropped (mask bleed onto the background, flying pixels).
+        cluster_voxel_m, cluster_min_fraction: 26-connected voxel clusters holding less than this
+            fraction of the largest cluster's points are dropped (0 disables).
+    """
+
+    stride: int = 2
+    voxel_m: float = 0.02
+    min_points: int = 10
+    max_depth_m: float = 12.0
+    depth_mad_k: float = 5.0
+    depth_band_min_m: float = 0.4
+    cluster_voxel_m: float = 0.05
+    cluster_min_fraction: float = 0.05
+
+
+@dataclass(frozen=True, eq=False)
+class FrameCloud:
+    """The strided back-projection of one frame's depth.
+
+    Attributes:
+        points_world: (H', W', 3) float32 world points of the sampled pixels.
+        depth_m: (H', W') float32 sampled depth (0 = none).
+        valid: (H', W') bool pixels with usable depth.
+        rows, cols: sampled pixel rows/columns of the depth image.
+        depth_size: (W, H) of the depth image.
+        claimed: (H', W') bool pixels covered by some detection mask.
+    """
+
+    points_world: np.ndarray
+    depth_m: np.ndarray
+    valid: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    depth_size: tuple[int, int]
+    claimed: np.ndarray
+
+    def structure_mask(self) -> np.ndarray:
+        """(H', W') bool: pixels with depth that no detection claims."""
+        return self.valid & ~self.claimed
+
+
+def fit_box_fast(points_world: np.ndarray) -> OrientedBox:
+    """:func:`~spatialmem.geometry.boxes.fit_gravity_aligned` on the points' floor-plane convex hull.
+
+    Gives the same box as fitting all points (the fit only depends on the xy hull and the z range)
+    while the hull is computed in C by scipy.
+    """
+    pts = np.asarray(points_world, dtype=np.float64).reshape(-1, 3)
+    if len(pts) >= 8:
+        from scipy.spatial import ConvexHull, QhullError
+
+        try:
+            hull = ConvexHull(pts[:, :2])
+            sel = pts[hull.vertices]
+            zs = pts[[int(np.argmin(pts[:, 2])), int(np.argmax(pts[:, 2]))]]
+            zs = np.column_stack([np.repeat(sel[:1, :2], 2, axis=0), zs[:, 2]])
+            return fit_gravity_aligned(np.vstack([sel, zs]))
+        except (QhullError, ValueError):
+            pass
+    return fit_gravity_aligned(pts)
+
+
+def frame_cloud(frame: Frame, config: LiftConfig) -> FrameCloud:
+    """Back-project ``frame.depth_m`` on the strided grid (frame must have depth and pose)."""
+    K = frame.depth_camera()
+    pts, valid, (rows, cols) = backproject_depth(frame.depth_m, K, frame.world_from_camera, config.stride)
+    depth = np.asarray(frame.depth_m, np.float32)[::config.stride, ::config.stride]
+    valid &= depth <= config.max_depth_m
+    return FrameCloud(pts, depth, valid, rows, cols, (K.width, K.height), np.zeros_like(valid))
+
+
+def lift_detections(frame: Frame, detections: list[Detection2D], config: LiftConfig) -> tuple[
+        list[Observation3D], FrameCloud]:
+    """Lift every detection of a frame.
+
+    Returns:
+        (observations, cloud): one :class:`Observation3D` per detection that keeps at least
+        ``config.min_points`` points (in detection order), and the frame's :class:`FrameCloud` with
+        ``claimed`` set for every mask.
+    """
+    cloud = frame_cloud(frame, config)
+    claimed = cloud.claimed
+    obs: list[Observation3D] = []
+    for det in detections:
+        m = np.asarray(det.mask, dtype=bool)
+        if m.shape == (cloud.depth_size[1], cloud.depth_size[0]):
+            sampled = m[::config.stride, ::config.stride]
+        else:
+            sampled = resample_nearest(m, cloud.rows, cloud.cols, cloud.depth_size)
+        claimed |= sampled
+        sel = sampled & cloud.valid
+        if int(sel.sum()) < config.min_points:
+            continue
+        pts = cloud.points_world[sel]
+        z = cloud.depth_m[sel]
+        med = float(np.median(z))
+        mad = float(np.median(np.abs(z - med)))
+        keep = np.abs(z - med) <= max(config.depth_band_min_m, config.depth_mad_k * 1.4826 * mad)
+        pts, _ = voxel_downsample(pts[keep], config.voxel_m)
+        if config.cluster_min_fraction > 0 and len(pts) >= config.min_points:
+            pts = pts[cluster_filter(pts, config.cluster_voxel_m, config.cluster_min_fraction)]
+        if len(pts) < config.min_points:
+            continue
+        obs.append(Observation3D(
+            frame_index=frame.index, timestamp_s=frame.timestamp_s, category=det.category, points_world=pts,
+            box=OrientedBox.axis_aligned(pts.min(axis=0), pts.max(axis=0)), score=float(det.score),
+            pixel_count=int(m.sum()), feature=det.feature))
+    return obs, cloud

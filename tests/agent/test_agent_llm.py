@@ -1,0 +1,179 @@
+"""LLM planner over a real HTTP OpenAI-compatible server on 127.0.0.1 (official openai client path)."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from spatialmem.agent.answer import answer_question
+from spatialmem.agent.base import PlannerConfig, Question, build_planner
+from spatialmem.agent.llm_client import LLMClient, LLMConfig
+from spatialmem.agent.llm_planner import LLMPlanner
+from spatialmem.agent.prompts import extract_program
+from spatialmem.errors import InputError, LLMError
+
+dsl = pytest.importorskip("spatialmem.dsl")
+if not hasattr(dsl, "run_program"):  # pragma: no cover - only while the query language is being written
+    pytest.skip("spatialmem.dsl is not complete yet", allow_module_level=True)
+
+BAD = 'answer(distance(the("sofa"), 3))'
+GOOD = 'answer(distance(the("sofa"), the("tv")))'
+QUESTION = Question("How far is the sofa from the screen, in metres?", (), None, "q/1")
+
+
+def planner_for(server, tmp_path, **kw) -> LLMPlanner:
+    llm = LLMConfig(base_url=server.base_url, model="test-model", timeout_s=kw.pop("timeout_s", 5.0),
+                    max_retries=kw.pop("max_retries", 0), backoff=0.0)
+    return LLMPlanner(PlannerConfig(llm=llm, transcript_dir=tmp_path / "tr", **kw))
+
+
+def test_repair_loop_sends_diagnostics_back(chat_server, memory, tmp_path):
+    chat_server.reply(f"Here you go:\n```sm\n{BAD}\n```")
+    chat_server.reply(f"```sm\n{GOOD}\n```")
+    rec = answer_question(QUESTION, memory, planner_for(chat_server, tmp_path, max_repairs=2))
+    assert rec.ok, rec.error
+    assert rec.program == GOOD and rec.notes["llm_attempts"] == 2
+    expected = dsl.run_program(GOOD, memory).answer_text
+    assert rec.answer == expected
+    assert len(chat_server.requests) == 2
+    first = chat_server.requests[0]["body"]
+    assert first["model"] == "test-model"
+    prompt = first["messages"][-1]["content"]
+    assert dsl.reference_text().strip()[:200] in prompt and "sofa (1)" in prompt and "chair (2)" in prompt
+    second = chat_server.requests[1]["body"]["messages"]
+    assert second[-2] == {"role": "assistant", "content": f"Here you go:\n```sm\n{BAD}\n```"}
+    diags = dsl.check(dsl.parse(BAD), memory)
+    assert diags, "the scripted bad program must fail the checker"
+    assert diags[0].render() in second[-1]["content"]
+    events = [json.loads(line)["event"] for line in (tmp_path / "tr" / "q_1.jsonl").read_text().splitlines()]
+    assert events == ["question", "request", "reply", "diagnostics", "request", "reply", "accepted"]
+
+
+def test_timeout_is_a_recorded_llm_failure(chat_server, memory, tmp_path):
+    chat_server.reply(GOOD, delay=1.5)
+    rec = answer_question(QUESTION, memory, planner_for(chat_server, tmp_path, timeout_s=0.3))
+    assert not rec.ok and rec.error_kind == "llm"
+    assert "timed out after 0.3 s" in rec.error and chat_server.base_url in rec.error
+
+
+def test_retries_on_500_and_429_then_success(chat_server, memory, tmp_path):
+    chat_server.fail(500)
+    chat_server.fail(429, "slow down")
+    chat_server.reply(GOOD)
+    rec = answer_question(QUESTION, memory, planner_for(chat_server, tmp_path, max_retries=3))
+    assert rec.ok and rec.program == GOOD
+    assert len(chat_server.requests) == 3
+
+
+def test_retries_exhausted_and_non_retryable(chat_server, tmp_path):
+    chat_server.fail(503)
+    chat_server.fail(503)
+    client = LLMClient(LLMConfig(base_url=chat_server.base_url, model="m", max_retries=1, backoff=0.0))
+    with pytest.raises(LLMError, match=r"HTTP 503.*after 2 attempt\(s\)"):
+        client.chat([{"role": "user", "content": "hi"}])
+    chat_server.fail(400, "bad request")
+    with pytest.raises(LLMError, match="HTTP 400"):
+        client.chat([{"role": "user", "content": "hi"}])
+    assert len(chat_server.requests) == 3  # 400 is not retried
+
+
+def test_garbage_output_is_a_recorded_failure(chat_server, memory, tmp_path):
+    for _ in range(2):
+        chat_server.reply("I think the answer is probably 42, my friend!")
+    rec = answer_question(QUESTION, memory, planner_for(chat_server, tmp_path, max_repairs=1))
+    assert not rec.ok and rec.error_kind == "llm"
+    assert "no valid program after 2 attempt(s)" in rec.error
+    assert len(chat_server.requests) == 2
+
+
+def test_non_json_and_empty_replies(chat_server, tmp_path):
+    client = LLMClient(LLMConfig(base_url=chat_server.base_url, model="m", max_retries=0))
+    chat_server.script.append((200, "<html>not an API</html>", 0.0))
+    with pytest.raises(LLMError):
+        client.chat([{"role": "user", "content": "hi"}])
+    chat_server.reply("   ")
+    with pytest.raises(LLMError, match="empty message"):
+        client.chat([{"role": "user", "content": "hi"}])
+
+
+def test_unreachable_endpoint():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = LLMClient(LLMConfig(base_url=f"http://127.0.0.1:{port}/v1", model="m", max_retries=1, backoff=0.0,
+                                 timeout_s=2.0))
+    with pytest.raises(LLMError, match="unreachable"):
+        client.chat([{"role": "user", "content": "hi"}])
+
+
+def test_chain_uses_template_first_then_llm(chat_server, memory, tmp_path):
+    llm = LLMConfig(base_url=chat_server.base_url, model="test-model", max_retries=0)
+    chain = build_planner("chain", PlannerConfig(llm=llm))
+    rec = answer_question(Question("How many chair(s) are in this room?"), memory, chain)
+    assert rec.ok and rec.answer == "2" and rec.planner == "template"
+    assert chat_server.requests == []
+    chat_server.reply(GOOD)
+    rec = answer_question(QUESTION, memory, chain)
+    assert rec.ok and rec.planner == "llm" and "template_error" in rec.notes
+    no_llm = build_planner("chain")
+    rec = answer_question(QUESTION, memory, no_llm)
+    assert not rec.ok and rec.error_kind == "planning" and rec.error.startswith("cannot plan")
+
+
+def test_llm_config_validation():
+    with pytest.raises(InputError, match="--llm-model"):
+        LLMConfig(model="")
+    with pytest.raises(InputError, match="needs a model"):
+        LLMPlanner(PlannerConfig())
+
+
+@pytest.mark.parametrize(
+    "reply, program",
+    [
+        ("```sm\nanswer(1)\n```", "answer(1)"),
+        ("text\n```python\nx = 1\n```\n```sm\nanswer(2)\n```", "answer(2)"),
+        ("Sure:\n```\nanswer(3)\n```\nDone.", "answer(3)"),
+        ("answer(4)", "answer(4)"),
+        ("Program: answer(5)", "answer(5)"),
+        ("```sm\nanswer(6)", "answer(6)"),
+        ("", ""),
+    ],
+)
+def test_extract_program(reply, program):
+    assert extract_program(reply) == program
+
+
+def test_look_sends_images_to_the_vision_model(chat_server, memory, tmp_path):
+    chat_server.reply('```sm\nlook(topdown())\nanswer(count(objects("chair")))\n```')
+    chat_server.reply("3")
+    planner = LLMPlanner(PlannerConfig(
+        llm=LLMConfig(base_url=chat_server.base_url, model="planner-model", vision_model="vision-model",
+                      max_retries=0),
+        transcript_dir=tmp_path / "tr",
+    ))
+    rec = answer_question(Question("How many chairs? Look at the map.", (), None, "v1"), memory, planner)
+    assert rec.ok and rec.answer == "3" and rec.notes["program_answer"] == "2"
+    vision = chat_server.requests[1]["body"]
+    assert vision["model"] == "vision-model"
+    parts = vision["messages"][0]["content"]
+    urls = [p["image_url"]["url"] for p in parts if p["type"] == "image_url"]
+    assert len(urls) == 1 and urls[0].startswith("data:image/png;base64,iVBOR")
+    assert "How many chairs?" in parts[0]["text"]
+    log = (tmp_path / "tr" / "v1.jsonl").read_text()
+    assert "vision_request" in log and "base64" not in log
+
+
+def test_runtime_error_is_repaired_too(chat_server, memory, tmp_path):
+    ambiguous = 'answer(to_cm(the("chair").longest_side))'
+    fixed = 'answer(to_cm(first(objects("chair")).longest_side))'
+    chat_server.reply(ambiguous)
+    chat_server.reply(fixed)
+    q = Question("How big is a chair, in cm?", (), None, "rt")
+    rec = answer_question(q, memory, planner_for(chat_server, tmp_path, max_repairs=1))
+    assert rec.ok and rec.program == fixed and rec.answer == "90"
+    repair = chat_server.requests[1]["body"]["messages"][-1]["content"]
+    with pytest.raises(dsl.ProgramError) as info:
+        dsl.run_program(ambiguous, memory)
+    assert info.value.diagnostics[0].render() in repair

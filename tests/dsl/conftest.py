@@ -1,0 +1,116 @@
+"""Memory fixtures of the DSL tests, built directly as SceneMemory objects (hand-checkable geometry).
+
+``living``: a 6 x 5 m room (area 30 m2, ceiling 2.8 m) with axis-aligned boxes:
+
+=====  ============  ====================  =================  ==========
+id     category      centre (m)            size (m)           first seen
+=====  ============  ====================  =================  ==========
+1      sofa          (1.0, 2.5, 0.4)       (0.9, 2.0, 0.8)    4.0
+2      tv            (5.5, 2.5, 1.0)       (0.2, 1.2, 0.7)    2.0
+3      bed           (3.0, 4.0, 0.3)       (2.0, 1.6, 0.6)    8.0
+4      door          (3.0, 0.05, 1.0)      (0.9, 0.1, 2.0)    0.5
+5      table         (3.0, 2.0, 0.375)     (1.2, 0.8, 0.75)   6.0
+6,7,8  chair         (2,2) (4,2) (3,1.2)   (0.5, 0.5, 0.9)    6.5 7.0 9.0
+9      lamp          (0.5, 4.5, 0.8)       (0.3, 0.3, 1.6)    3.0
+10     trash bin     (5.5, 0.5, 0.2)       (0.3, 0.3, 0.4)    10.0
+11     refrigerator  (5.6, 4.5, 0.9)       (0.7, 0.7, 1.8)    11.0
+=====  ============  ====================  =================  ==========
+
+Cameras at t = 0..4 s at (1 + t, 1, 1.5) looking along +y; keyframes 10 (sees sofa) and 20 (tv's best view).
+``points``: the same room, objects carrying surface points (grid samples of their box faces).
+``empty``: no objects, no room, no cameras. ``boxes_only``: two boxes, no room, no times.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spatialmem.geometry.boxes import OrientedBox
+from spatialmem.memory.scene import CameraRecord, Keyframe, ObjectInstance, Room, SceneMemory
+from spatialmem.types import Intrinsics
+
+LIVING = [
+    (1, "sofa", (1.0, 2.5, 0.4), (0.9, 2.0, 0.8), 4.0),
+    (2, "tv", (5.5, 2.5, 1.0), (0.2, 1.2, 0.7), 2.0),
+    (3, "bed", (3.0, 4.0, 0.3), (2.0, 1.6, 0.6), 8.0),
+    (4, "door", (3.0, 0.05, 1.0), (0.9, 0.1, 2.0), 0.5),
+    (5, "table", (3.0, 2.0, 0.375), (1.2, 0.8, 0.75), 6.0),
+    (6, "chair", (2.0, 2.0, 0.45), (0.5, 0.5, 0.9), 6.5),
+    (7, "chair", (4.0, 2.0, 0.45), (0.5, 0.5, 0.9), 7.0),
+    (8, "chair", (3.0, 1.2, 0.45), (0.5, 0.5, 0.9), 9.0),
+    (9, "lamp", (0.5, 4.5, 0.8), (0.3, 0.3, 1.6), 3.0),
+    (10, "trash bin", (5.5, 0.5, 0.2), (0.3, 0.3, 0.4), 10.0),
+    (11, "refrigerator", (5.6, 4.5, 0.9), (0.7, 0.7, 1.8), 11.0),
+]
+KEYFRAMES = {"sofa": (10,), "tv": (20,)}
+
+
+def surface_points(box: OrientedBox, step: float = 0.05) -> np.ndarray:
+    """(N, 3) float32 grid samples of a box's six faces (every `step` metres, corners included)."""
+    pts = []
+    half = box.size / 2.0
+    for axis in range(3):
+        u, v = [a for a in range(3) if a != axis]
+        gu = np.linspace(-half[u], half[u], max(2, int(np.ceil(box.size[u] / step)) + 1))
+        gv = np.linspace(-half[v], half[v], max(2, int(np.ceil(box.size[v] / step)) + 1))
+        uu, vv = np.meshgrid(gu, gv, indexing="ij")
+        for sign in (-1.0, 1.0):
+            local = np.zeros((uu.size, 3))
+            local[:, axis] = sign * half[axis]
+            local[:, u], local[:, v] = uu.ravel(), vv.ravel()
+            pts.append(local)
+    local = np.concatenate(pts)
+    return (box.center + local @ box.axes).astype(np.float32)
+
+
+def build_living(with_points: bool = False) -> SceneMemory:
+    insts = []
+    for ident, cat, c, s, t in LIVING:
+        box = OrientedBox(np.array(c), np.array(s), np.eye(3))
+        pts = surface_points(box) if with_points else np.zeros((0, 3), np.float32)
+        insts.append(ObjectInstance(ident, cat, box, pts, first_seen_s=t, last_seen_s=t + 5.0, n_observations=3,
+                                    keyframe_indices=KEYFRAMES.get(cat, ())))
+    K = Intrinsics.from_fov(64, 48, 90.0)
+    R = np.array([[1.0, 0, 0], [0, 0, 1.0], [0, -1.0, 0]])  # camera x=+x, y(down)=-z, z(forward)=+y
+    cams = []
+    for t in range(5):
+        T = np.eye(4)
+        T[:3, :3], T[:3, 3] = R, (1.0 + t, 1.0, 1.5)
+        cams.append(CameraRecord(t * 10, float(t), T, K))
+    rgb = np.zeros((48, 64, 3), np.uint8)
+    kfs = (Keyframe(10, 1.0, cams[1].world_from_camera, K, rgb + 10, (1, 5)),
+           Keyframe(20, 2.0, cams[2].world_from_camera, K, rgb + 20, (2,)))
+    room = Room(0.0, np.array([[0, 0], [6, 0], [6, 5], [0, 5]], float), 30.0, 2.8)
+    pts = np.concatenate([i.points_world for i in insts]) if with_points else np.zeros((0, 3), np.float32)
+    cols = np.full((len(pts), 3), 200, np.uint8)
+    return SceneMemory("living" + ("_points" if with_points else ""), tuple(insts), tuple(cams), kfs, room,
+                       pts, cols, {"source": "tests"})
+
+
+def build_empty() -> SceneMemory:
+    return SceneMemory("empty")
+
+
+def build_boxes_only() -> SceneMemory:
+    a = ObjectInstance(1, "box", OrientedBox.axis_aligned((0, 0, 0), (1, 1, 1)))
+    b = ObjectInstance(2, "ball", OrientedBox.from_yaw((3, 0, 0.5), (1, 1, 1), np.pi / 4))
+    return SceneMemory("boxes", (a, b))
+
+
+BUILDERS = {
+    "living": lambda: build_living(False),
+    "points": lambda: build_living(True),
+    "empty": build_empty,
+    "boxes_only": build_boxes_only,
+}
+
+
+@pytest.fixture(scope="session")
+def memories() -> dict[str, SceneMemory]:
+    return {name: build() for name, build in BUILDERS.items()}
+
+
+@pytest.fixture(scope="session")
+def living(memories) -> SceneMemory:
+    return memories["living"]

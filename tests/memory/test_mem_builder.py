@@ -1,0 +1,169 @@
+"""Lift, association, the builder's snapshot and its bounded per-frame cost, on tiny ray-cast worlds."""
+
+import dataclasses
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spatialmem.geometry.boxes import iou_3d
+from spatialmem.geometry.se3 import look_at
+from spatialmem.memory.builder import BuilderConfig, MemoryBuilder, build_memory
+from spatialmem.memory.lift import LiftConfig, lift_detections
+from spatialmem.types import Detection2D
+
+_spec = importlib.util.spec_from_file_location("mem_scene_kit", Path(__file__).with_name("mem_scene_kit.py"))
+kit = sys.modules.setdefault("mem_scene_kit", importlib.util.module_from_spec(_spec))
+if not hasattr(kit, "World"):
+    _spec.loader.exec_module(kit)
+
+CFG = BuilderConfig(lift=LiftConfig(stride=1), maintenance_every=5)
+
+
+def two_chairs_world(gap: float = 0.15) -> "kit.World":
+    w = kit.World()
+    w.add(1, "chair", [2.0, 2.0, 0.45], [0.5, 0.5, 0.9])
+    w.add(2, "chair", [2.5 + gap, 2.0, 0.45], [0.5, 0.5, 0.9])
+    w.add(3, "table", [3.2, 3.0, 0.375], [1.2, 0.7, 0.75], 0.3)
+    return w
+
+
+@pytest.fixture(scope="module")
+def orbit_frames():
+    w = two_chairs_world()
+    K = kit.small_K(128, 96)
+    return w, kit.frames(w, kit.orbit_poses([2.5, 2.3], 1.5, 16, target_z=0.4), K)
+
+
+def test_lift_keeps_the_object_and_drops_mask_bleed():
+    w = kit.World()
+    w.add(1, "box", [2.5, 2.0, 0.3], [0.6, 0.6, 0.6])
+    K = kit.small_K(128, 96)
+    (f,) = kit.frames(w, [look_at([2.5, 0.3, 1.2], [2.5, 2.0, 0.3])], K)
+    mask = f.instance_ids == 1
+    bleed = np.zeros_like(mask)
+    ys, xs = np.nonzero(mask)
+    bleed[ys.min():ys.max() + 1, xs.max() + 1:xs.max() + 4] = True  # a 3-px rim on the wall behind
+    obs, cloud = lift_detections(f, [Detection2D(0, "box", mask | bleed)], LiftConfig(stride=1, voxel_m=0.01))
+    (o,) = obs
+    assert o.points_world[:, 1].max() < 2.3 + 0.011  # nothing from the wall 1.7 m behind
+    assert o.points_world[:, 0].max() == pytest.approx(2.8, abs=0.011)
+    assert o.pixel_count == int((mask | bleed).sum())
+    assert cloud.claimed.sum() == (mask | bleed).sum() and not cloud.structure_mask()[mask].any()
+
+
+def test_builder_recovers_objects_and_keeps_adjacent_chairs_apart(orbit_frames):
+    w, frames = orbit_frames
+    mem = build_memory(frames, CFG)
+    assert sorted(i.category for i in mem.instances) == ["chair", "chair", "table"]
+    truth = {i: b for i, _, b in w.boxes}
+    for inst in mem.instances:
+        best = max(iou_3d(inst.box, b) for i, c, b in w.boxes if c == inst.category)
+        assert best > 0.85, (inst.category, inst.box.to_dict())
+    chairs = sorted((i for i in mem.instances if i.category == "chair"), key=lambda i: i.box.center[0])
+    np.testing.assert_allclose(chairs[0].box.center, truth[1].center, atol=0.03)
+    np.testing.assert_allclose(chairs[1].box.center, truth[2].center, atol=0.03)
+    assert all(i.n_observations >= 8 for i in mem.instances)
+    assert mem.instances[0].first_seen_s == 0.0 and mem.instances[0].last_seen_s > 1.0
+
+
+def test_same_object_seen_from_opposite_sides_becomes_one_instance():
+    w = kit.World()
+    w.add(1, "sofa", [2.5, 2.0, 0.45], [2.0, 0.9, 0.9])
+    K = kit.small_K(128, 96)
+    front = look_at([2.5, 0.4, 1.6], [2.5, 2.0, 0.4])
+    back = look_at([2.5, 3.7, 1.6], [2.5, 2.0, 0.4])
+    frames = kit.frames(w, [front, front, back, back], K)
+    mem = build_memory(frames, dataclasses.replace(CFG, maintenance_every=1))
+    assert len(mem.instances) == 1
+    assert iou_3d(mem.instances[0].box, w.boxes[0][2]) > 0.9
+
+
+def test_association_ignores_source_instance_ids(orbit_frames):
+    """Shuffling the source's ids per frame (same masks, same labels) must not change the memory."""
+    w, frames = orbit_frames
+    rng = np.random.default_rng(5)
+    shuffled = []
+    for f in frames:
+        perm = {1: 1, 2: 2, 3: 3}
+        a, b = rng.permutation([1, 2]) + 10 * rng.integers(1, 5)
+        perm = {1: int(a), 2: int(b), 3: 77}
+        ids = np.vectorize(lambda v: perm.get(int(v), 0))(f.instance_ids).astype(np.int32)
+        labels = {perm[k]: v for k, v in f.instance_labels.items()}
+        shuffled.append(dataclasses.replace(f, instance_ids=ids, instance_labels=labels))
+    m1, m2 = build_memory(frames, CFG), build_memory(shuffled, CFG)
+    c1 = sorted((i.category, tuple(np.round(i.box.center, 4))) for i in m1.instances)
+    c2 = sorted((i.category, tuple(np.round(i.box.center, 4))) for i in m2.instances)
+    assert c1 == c2
+
+
+def test_per_frame_state_stays_bounded_on_a_long_repeated_stream(orbit_frames):
+    w, frames = orbit_frames
+    cfg = dataclasses.replace(CFG, window=4, keyframes=6, max_cameras=64, instance_max_voxels=800,
+                              scene_point_budget=3000)
+    b = MemoryBuilder(cfg)
+    sizes = []
+    for k in range(240):
+        f = frames[k % len(frames)]
+        b.step(dataclasses.replace(f, index=k, timestamp_s=k / 10.0))
+        if k in (60, 239):
+            sizes.append((len(b.instances), sum(len(i) for i in b.instances.values()), len(b.cloud)))
+    assert sizes[0][0] == sizes[1][0] == 3  # no duplicates appear however often things are seen
+    assert all(len(i) <= 800 for i in b.instances.values())
+    assert sizes[1][1] <= sizes[0][1] * 1.05 + 50 and len(b.cloud) <= 3000
+    assert len(b.working) == 4 and len(b.keyframes.entries) == 6
+    assert len(b.track.samples) <= 64 + 6
+    mem = b.snapshot()
+    assert len(mem.keyframes) == 6 and mem.metadata["n_frames"] == 240
+    kf = {k.frame_index for k in mem.keyframes}
+    assert {k.frame_index for k in mem.keyframes} <= {c.frame_index for c in mem.cameras}
+    for inst in mem.instances:
+        assert set(inst.keyframe_indices) <= kf and inst.n_observations > 200
+        assert inst.first_seen_s == 0.0 and inst.last_seen_s >= 23.0
+    assert [c.frame_index for c in mem.cameras] == sorted(c.frame_index for c in mem.cameras)
+
+
+def test_snapshot_mid_stream_is_consistent_and_immutable(orbit_frames):
+    _, frames = orbit_frames
+    b = MemoryBuilder(CFG, scene_id="mid")
+    for f in frames[:3]:
+        b.step(f)
+    m1 = b.snapshot()
+    assert m1.scene_id == "mid" and len(m1.cameras) == 3 and 1 <= len(m1.keyframes) <= 3
+    n1 = len(m1.instances)
+    for f in frames[3:]:
+        b.step(f)
+    m2 = b.snapshot()
+    assert len(m1.cameras) == 3 and len(m1.instances) == n1  # the earlier snapshot did not change
+    assert len(m2.cameras) == len(frames) and len(m2.instances) == 3
+    assert all(k.rgb.shape[1] <= 320 and k.rgb.dtype == np.uint8 for k in m2.keyframes)
+    assert len(m2.points_world) == len(m2.colors_rgb) > 100
+
+
+def test_l_shaped_room_area_within_five_percent():
+    w = kit.World(polygon=kit.L_SHAPE.copy(), height=2.5)
+    w.add(1, "bed", [1.0, 4.8, 0.3], [1.6, 2.0, 0.6])
+    w.add(2, "cabinet", [5.6, 1.5, 0.5], [0.6, 1.2, 1.0])
+    K = kit.small_K(96, 72, hfov=80)
+    poses = []
+    for cx, cy in ([1.5, 1.5], [4.5, 1.5], [1.5, 4.5]):
+        poses += kit.orbit_poses([cx, cy], 0.2, 10, height=1.5)
+    b = MemoryBuilder(dataclasses.replace(CFG, lift=LiftConfig(stride=1)))
+    for f in kit.frames(w, _outward(poses), K):
+        b.step(f)
+    room = b.snapshot().room
+    assert room is not None and room.floor_z == pytest.approx(0.0, abs=0.01)
+    assert room.area_m2 == pytest.approx(27.0, rel=0.05)
+    assert room.ceiling_z is None or room.ceiling_z == pytest.approx(2.5, abs=0.02)
+
+
+def _outward(poses):
+    """Cameras that look outwards (away from their orbit centre) so they see the walls."""
+    out = []
+    for k, T in enumerate(poses):
+        eye = T[:3, 3]
+        a = 2 * np.pi * (k % 10) / 10
+        out.append(look_at(eye, eye + [np.cos(a), np.sin(a), -0.35]))
+    return out

@@ -1,0 +1,73 @@
+"""Free-space grid, geodesics, route planning and the pruned closest-point distance."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spatialmem.geometry.boxes import OrientedBox, parts_distance
+from spatialmem.synth.questions import closest_point_distance
+from spatialmem.synth.routes import FloorGrid, RouteConfig, RoutePlanner, turn_ok
+
+RECT = [[0.0, 0.0], [6.0, 0.0], [6.0, 4.0], [0.0, 4.0]]
+L_POLY = [[0.0, 0.0], [6.0, 0.0], [6.0, 3.0], [3.0, 3.0], [3.0, 6.0], [0.0, 6.0]]
+
+
+def _b(x, y, sx=0.4, sy=0.4, h=0.8, yaw=0.0):
+    return OrientedBox.from_yaw([x, y, h / 2], [sx, sy, h], yaw)
+
+
+def test_questions_grid_blocks_walls_and_furniture():
+    wall = _b(3.0, 2.0, sx=0.4, sy=2.4)  # a long cabinet across the middle, gaps at the top and bottom
+    grid = FloorGrid(RECT, {9: wall}, {9: wall})
+    assert grid.free[grid.cell_of((1.0, 2.0))] and not grid.free[grid.cell_of((3.0, 2.0))]
+    assert not grid.free[grid.cell_of((0.05, 2.0))]  # within the robot radius of a wall
+    assert grid.segment_clear((1.0, 0.4), (5.0, 0.4), ()) and not grid.segment_clear((1.0, 2.0), (5.0, 2.0), ())
+    assert grid.segment_clear((1.0, 2.0), (5.0, 2.0), (9,))  # the cabinet's own access zone is allowed
+
+
+def test_questions_geodesic_goes_around_obstacles():
+    a, b, wall = _b(1.0, 2.0), _b(5.0, 2.0), _b(3.0, 2.0, sx=0.4, sy=3.0)
+    open_grid = FloorGrid(RECT, {1: a, 2: b}, {1: a, 2: b})
+    blocked = FloorGrid(RECT, {1: a, 2: b, 9: wall}, {1: a, 2: b})
+    straight = open_grid.geodesic(1, 2)
+    assert 4.0 - 1e-6 <= straight <= 4.0 * 1.1
+    assert blocked.geodesic(1, 2) > straight + 0.5  # detour around the cabinet
+    walled = FloorGrid(RECT, {1: a, 2: b, 9: _b(3.0, 2.0, sx=0.4, sy=4.0)}, {1: a, 2: b})
+    assert math.isinf(walled.geodesic(1, 2))
+
+
+def test_questions_planner_routes_around_l_corner():
+    # start in the bottom-right arm, target in the top-left arm: the straight line leaves the room
+    boxes = {1: _b(5.0, 1.5), 2: _b(5.5, 0.5), 3: _b(1.5, 1.5), 4: _b(1.5, 5.0)}
+    grid = FloorGrid(L_POLY, boxes, boxes)
+    planner = RoutePlanner(grid, {k: b.center[:2] for k, b in boxes.items()}, [1, 2, 3, 4])
+    assert not planner.leg_ok(1, 4)
+    route = planner.plan(1, 3, 4, 1)  # at (5, 1.5) facing (1.5, 1.5) -> W1 = (1.5, 1.5), turn to (1.5, 5)
+    assert route is not None and route.waypoint_ids == (3,) and route.turns == ("turn right",)
+    assert abs(route.turn_angles_deg[0] + 90.0) < 1e-6 and math.isclose(route.length_m, 7.0)
+    assert planner.plan(1, 3, 4, 3) is None  # not enough nodes for three waypoints
+
+
+def test_questions_turn_rules():
+    cfg = RouteConfig()
+    assert turn_ok(90, cfg) and turn_ok(-60, cfg) and turn_ok(170, cfg) and turn_ok(-150, cfg)
+    assert not turn_ok(30, cfg) and not turn_ok(-130, cfg) and not turn_ok(140, cfg)
+
+
+_part = st.tuples(st.floats(-1, 1), st.floats(-1, 1), st.floats(0, 1), st.floats(0.02, 0.8), st.floats(0.02, 0.8),
+                  st.floats(0.02, 0.8), st.floats(-math.pi, math.pi))
+
+
+@settings(max_examples=40, deadline=None)
+@given(a=st.lists(_part, min_size=1, max_size=5), b=st.lists(_part, min_size=1, max_size=5),
+       shift=st.floats(0.0, 2.0))
+def test_questions_pruned_distance_equals_parts_distance(a, b, shift):
+    pa = [OrientedBox.from_yaw([x, y, z], [sx, sy, sz], yaw) for x, y, z, sx, sy, sz, yaw in a]
+    pb = [OrientedBox.from_yaw([x + shift, y, z], [sx, sy, sz], yaw) for x, y, z, sx, sy, sz, yaw in b]
+    exact = parts_distance(pa, pb)
+    assert np.isclose(closest_point_distance(pa, pb), exact, atol=1e-12)
+    assert closest_point_distance(pa, pb, upper=exact / 2) <= exact / 2 + 1e-12
