@@ -234,7 +234,7 @@ class TemplatePlanner:
     def _rel_distance(self, text: str, q: Question, cats: dict[str, int]) -> str:
         m = re.search(
             r"\bwhich of (?:these|the following) (?:objects|categories)\s*(?:\((?P<list>[^)]*)\))?,? is (?:the )?"
-            r"(?P<rel>closest|nearest|farthest|furthest) to (?:the )?(?P<ref>.+?)\s*[?.]?$",
+            r"(?P<rel>closest|nearest|farthest|furthest) (?:to|from) (?:the )?(?P<ref>.+?)\s*[?.]?$",
             text,
             re.I,
         )

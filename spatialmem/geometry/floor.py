@@ -62,15 +62,15 @@ class FreeSpaceGrid:
         self.grow = int(grow_cells)
         self.origin = np.zeros(2, np.int64)  # integer cell coordinates of grid[0, 0]
         self.grid = np.zeros((0, 0), bool)  # [ix, iy]
-        self.zlo = np.zeros((0, 0), np.float32)  # lowest / highest surface point seen in each cell
-        self.zhi = np.zeros((0, 0), np.float32)
+        # lowest / highest point seen in each cell: room structure, and detected objects
+        self.z = {k: np.zeros((0, 0), np.float32) for k in ("lo", "hi", "obj_lo", "obj_hi")}
 
     def _ensure(self, lo: np.ndarray, hi: np.ndarray) -> None:
         if self.grid.size == 0:
             self.origin = lo - self.grow
             shape = tuple((hi - lo + 1 + 2 * self.grow).tolist())
             self.grid = np.zeros(shape, bool)
-            self.zlo, self.zhi = np.full(shape, np.inf, np.float32), np.full(shape, -np.inf, np.float32)
+            self.z = {k: np.full(shape, np.inf if k.endswith("lo") else -np.inf, np.float32) for k in self.z}
             return
         end = self.origin + np.array(self.grid.shape)
         if np.all(lo >= self.origin) and np.all(hi < end):
@@ -82,12 +82,14 @@ class FreeSpaceGrid:
         sl = (slice(off[0], off[0] + self.grid.shape[0]), slice(off[1], off[1] + self.grid.shape[1]))
         g = np.zeros(shape, bool)
         g[sl] = self.grid
-        zlo, zhi = np.full(shape, np.inf, np.float32), np.full(shape, -np.inf, np.float32)
-        zlo[sl], zhi[sl] = self.zlo, self.zhi
-        self.origin, self.grid, self.zlo, self.zhi = new_lo, g, zlo, zhi
+        for k, old in self.z.items():
+            new = np.full(shape, np.inf if k.endswith("lo") else -np.inf, np.float32)
+            new[sl] = old
+            self.z[k] = new
+        self.origin, self.grid = new_lo, g
 
-    def mark_heights(self, points_world: np.ndarray) -> None:
-        """Record the height range of surface points (N, 3) per cell (vertical surfaces = walls)."""
+    def mark_heights(self, points_world: np.ndarray, objects: bool = False) -> None:
+        """Record the height range per cell of structure (or, with ``objects``, detected-object) points (N, 3)."""
         p = np.asarray(points_world, np.float64).reshape(-1, 3)
         p = p[np.all(np.isfinite(p), axis=1)]
         if len(p) == 0:
@@ -96,13 +98,18 @@ class FreeSpaceGrid:
         self._ensure(c.min(axis=0), c.max(axis=0))
         c -= self.origin
         z = p[:, 2].astype(np.float32)
-        np.minimum.at(self.zlo, (c[:, 0], c[:, 1]), z)
-        np.maximum.at(self.zhi, (c[:, 0], c[:, 1]), z)
+        pre = "obj_" if objects else ""
+        np.minimum.at(self.z[pre + "lo"], (c[:, 0], c[:, 1]), z)
+        np.maximum.at(self.z[pre + "hi"], (c[:, 0], c[:, 1]), z)
 
-    def walls(self, min_span_m: float = 0.3) -> np.ndarray:
-        """[ix, iy] bool cells holding vertical surfaces: surface heights spanning at least ``min_span_m``."""
+    def walls(self, min_span_m: float = 0.2, objects: bool = True, object_span_m: float = 0.5) -> np.ndarray:
+        """[ix, iy] bool cells holding vertical surfaces: structure heights spanning at least ``min_span_m``
+        (or, with ``objects``, detected-object heights spanning ``object_span_m``: doors, wardrobes)."""
         with np.errstate(invalid="ignore"):
-            return (self.zhi - self.zlo) >= min_span_m
+            w = (self.z["hi"] - self.z["lo"]) >= min_span_m
+            if objects:
+                w |= (self.z["obj_hi"] - self.z["obj_lo"]) >= object_span_m
+        return w
 
     def mark(self, xy: np.ndarray) -> None:
         """Mark the cells containing (N, 2) floor-plane points."""
@@ -240,7 +247,7 @@ def offset_polygon(poly: np.ndarray, d: float) -> np.ndarray:
 
 def room_polygon(grid: np.ndarray, origin_xy: np.ndarray, cell_m: float, close_m: float = 0.1,
                  simplify_m: float | None = None, walls: np.ndarray | None = None,
-                 wall_dilate_m: float = 0.05) -> tuple[np.ndarray, float]:
+                 wall_dilate_m: float = 0.075) -> tuple[np.ndarray, float]:
     """The room's floor polygon (M, 2) counter-clockwise and its area in m² from a carved grid.
 
     Args:
@@ -292,3 +299,47 @@ def room_polygon(grid: np.ndarray, origin_xy: np.ndarray, cell_m: float, close_m
     poly = simplify_polygon(poly, 1.5 * cell_m if simplify_m is None else simplify_m)
     poly = offset_polygon(poly, 0.5 * cell_m)
     return poly, polygon_area(poly)
+
+
+def snap_thin_box_to_wall(box, walls: np.ndarray, origin_xy: np.ndarray, cell_m: float, thin_m: float = 0.12,
+                          reach_m: float = 0.12, min_fraction: float = 0.25):
+    """Extend a thin gravity-aligned box (a door, picture, whiteboard) back to the wall it is mounted on.
+
+    Only the front of a wall-mounted object is seen, so its fused box is thinner than the object. When
+    the box's thinnest horizontal extent is at most ``thin_m`` and, within ``reach_m`` behind one of its two
+    large faces, at least ``min_fraction`` of a line of samples along that face (1.5 times its width, so
+    the wall beside and above the object counts) falls in structure wall cells, the box is grown up to
+    that wall. Otherwise the box is returned unchanged.
+
+    Args:
+        box: an :class:`~spatialmem.geometry.boxes.OrientedBox` (gravity-aligned).
+        walls: [ix, iy] bool structure wall cells; origin_xy / cell_m: their grid.
+    """
+    from spatialmem.geometry.boxes import OrientedBox
+
+    if walls.size == 0:
+        return box
+    k = int(np.argmin(box.size[:2]))
+    if box.size[k] > thin_m:
+        return box
+    n = box.axes[k][:2] / max(np.linalg.norm(box.axes[k][:2]), 1e-12)
+    t = box.axes[1 - k][:2] / max(np.linalg.norm(box.axes[1 - k][:2]), 1e-12)
+    along = np.linspace(-0.75, 0.75, 31)[:, None] * box.size[1 - k] * t
+    best = None
+    for sign in (1.0, -1.0):
+        face = box.center[:2] + sign * n * box.size[k] / 2
+        for d in np.arange(0.0, reach_m + 1e-9, cell_m / 2):
+            idx = np.floor((face + sign * n * d + along - origin_xy) / cell_m).astype(np.int64)
+            ok = (idx[:, 0] >= 0) & (idx[:, 1] >= 0) & (idx[:, 0] < walls.shape[0]) & (idx[:, 1] < walls.shape[1])
+            if walls[idx[ok, 0], idx[ok, 1]].sum() >= min_fraction * len(idx):
+                if best is None or d < best[0]:
+                    best = (d, sign)
+                break
+    if best is None or best[0] <= 0:
+        return box
+    d, sign = best
+    size = box.size.copy()
+    size[k] += d
+    center = box.center.copy()
+    center[:2] += sign * n * d / 2
+    return OrientedBox(center, size, box.axes)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spatialmem.geometry.pointcloud import cluster_filter, voxel_keys
+from spatialmem.geometry.pointcloud import cluster_filter, min_distance, voxel_keys
 from spatialmem.memory.instance_state import InstanceState, overlap_count
 from spatialmem.types import Observation3D
 
@@ -36,6 +36,11 @@ class AssociationConfig:
         min_feature_sim: cosine similarity below which two featured things never match.
         feature_weight: weight of the cosine similarity in the match score.
         merge_overlap, merge_box_overlap: the same tests between two instances for duplicate merging.
+        fragment_gap_m, fragment_growth: two same-category instances that were never observed in the same
+            frame (one mask per object per frame, so co-visible instances are distinct objects), whose points
+            come within ``fragment_gap_m`` and whose joint bounds are at most ``fragment_growth`` times the
+            sum of their own bound volumes, are fragments of one object seen piecewise (e.g. the lower and
+            upper part of a door in different frames) and are merged.
         denoise_voxel_m, denoise_min_fraction: instance points in 26-connected clusters smaller than
             this fraction of the largest cluster are removed by periodic denoising (0 disables).
         hash_cell_m: cell size of the spatial hash over instance bounds.
@@ -49,6 +54,8 @@ class AssociationConfig:
     feature_weight: float = 0.5
     merge_overlap: float = 0.3
     merge_box_overlap: float = 0.6
+    fragment_gap_m: float = 0.12
+    fragment_growth: float = 1.5
     denoise_voxel_m: float = 0.05
     denoise_min_fraction: float = 0.05
     hash_cell_m: float = 1.0
@@ -173,13 +180,35 @@ def find_duplicates(touched: set[int], instances: dict[int, InstanceState], inde
             b = instances[b_id]
             if b.category != a.category or len(b.coarse) == 0:
                 continue
-            if pair_score(a.coarse, a.lo, a.hi, a.feature, b, cfg, cfg.merge_overlap, cfg.merge_box_overlap) is None:
+            if pair_score(a.coarse, a.lo, a.hi, a.feature, b, cfg, cfg.merge_overlap, cfg.merge_box_overlap) is None \
+                    and not are_fragments(a, b, cfg):
                 continue
             keep, drop = min(a_id, b_id), max(a_id, b_id)
             out.append((keep, drop))
             gone.update((keep, drop))
             break
     return out
+
+
+def _aabb_volume(lo: np.ndarray, hi: np.ndarray, margin: float) -> float:
+    return float(np.prod(np.maximum(hi - lo, 0.0) + 2 * margin))
+
+
+def are_fragments(a: InstanceState, b: InstanceState, cfg: AssociationConfig) -> bool:
+    """Whether two same-category instances look like pieces of one object (see ``fragment_gap_m``)."""
+    if cfg.fragment_gap_m <= 0 or set(a.recent_frames) & set(b.recent_frames):
+        return False
+    if np.any(a.lo - cfg.fragment_gap_m > b.hi) or np.any(b.lo - cfg.fragment_gap_m > a.hi):
+        return False
+    m = cfg.box_margin_m
+    joint = _aabb_volume(np.minimum(a.lo, b.lo), np.maximum(a.hi, b.hi), m)
+    if joint > cfg.fragment_growth * (_aabb_volume(a.lo, a.hi, m) + _aabb_volume(b.lo, b.hi, m)):
+        return False
+    if a.feature is not None and b.feature is not None:
+        fs = _feature_sim(a.feature, b.feature)
+        if fs is not None and fs < cfg.min_feature_sim:
+            return False
+    return min_distance(a.points, b.points) <= cfg.fragment_gap_m
 
 
 def denoise(inst: InstanceState, cfg: AssociationConfig) -> bool:

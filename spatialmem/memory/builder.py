@@ -34,12 +34,12 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from spatialmem.geometry.floor import FreeSpaceGrid, HeightHistogram, room_polygon
+from spatialmem.geometry.floor import FreeSpaceGrid, HeightHistogram, room_polygon, snap_thin_box_to_wall
 from spatialmem.geometry.projection import resample_nearest
 from spatialmem.memory.associate import AssociationConfig, SpatialHash, denoise, find_duplicates, match_observations
 from spatialmem.memory.episodic import CameraTrack, KeyframeStore, VoxelCloud
 from spatialmem.memory.instance_state import InstanceState
-from spatialmem.memory.lift import FrameCloud, LiftConfig, fit_box_fast, lift_detections
+from spatialmem.memory.lift import FrameCloud, LiftConfig, fit_box_fast, fit_box_surface, lift_detections
 from spatialmem.memory.scene import CameraRecord, Keyframe, ObjectInstance, Room, SceneMemory
 from spatialmem.memory.working import FrameRecord, WorkingMemory
 from spatialmem.perception.base import GeometryConfig, InstancesConfig, build_geometry, build_instances
@@ -66,6 +66,11 @@ class BuilderConfig:
         min_observations, min_instance_points: instances below these are left out of snapshots.
         box_trim_fraction: fraction of extreme points ignored per side when fitting boxes (0 = exact
             extents, best for exact depth; e.g. 0.01 for noisy sensors).
+        box_fit: ``"surface"`` (yaw by the closeness of points to the box sides, robust for objects seen
+            on two faces only; :func:`~.lift.fit_box_surface`) or ``"min_area"`` (minimum-footprint box,
+            :func:`~spatialmem.geometry.boxes.fit_gravity_aligned`).
+        snap_thin_to_walls: extend thin boxes (<= 12 cm: doors, pictures) back to the wall they hang on
+            (:func:`~spatialmem.geometry.floor.snap_thin_box_to_wall`); their backs are never seen.
         scene_voxel_m, scene_point_budget: scene point-cloud voxel size and voxel budget.
         scene_stride: every n-th sample of the lift grid (both directions) goes into the scene cloud.
         room_cell_m: free-space grid cell size for the room extent.
@@ -89,6 +94,8 @@ class BuilderConfig:
     min_observations: int = 2
     min_instance_points: int = 20
     box_trim_fraction: float = 0.0
+    box_fit: str = "surface"
+    snap_thin_to_walls: bool = True
     scene_voxel_m: float = 0.05
     scene_point_budget: int = 250_000
     scene_stride: int = 4
@@ -187,7 +194,7 @@ class MemoryBuilder:
         cfg = self.config
         T = frame.world_from_camera
         protected = {e.record.frame_index for e in self.keyframes.entries}
-        self.track.add(frame.index, frame.timestamp_s, T, protected)
+        self.track.add(frame.index, frame.timestamp_s, T, protected, self._intrinsics)
         # scene point cloud (everything with depth), coloured from the rgb image
         s = cfg.scene_stride
         sub_valid = cloud.valid[::s, ::s]
@@ -203,10 +210,11 @@ class MemoryBuilder:
             self.cloud.add(pts, col[sub_valid])
         # structure evidence: heights, free-space carving from the camera to each column's farthest point
         if sub_valid.any():
-            self.free.mark_heights(pts)
+            self.free.mark_heights(cloud.points_world[::s, ::s][sub_valid & cloud.claimed[::s, ::s]], objects=True)
         struct = cloud.structure_mask()
         if not struct.any():
             return
+        self.free.mark_heights(cloud.points_world[::2, ::2][struct[::2, ::2]])
         sz = cloud.points_world[::2, ::2, 2][struct[::2, ::2]]
         self.heights.add(sz)
         ncols = struct.shape[1]
@@ -248,22 +256,16 @@ class MemoryBuilder:
         cfg = self.config
         # keyframes: the episodic store, plus the frames still in the window offered to a copy of it
         store = self.keyframes.clone()
-        pending = []
         for r in self.working.frames:
             rc = copy.copy(r)
             rc.visible = dict(r.visible)
-            pending.append(rc)
             store.offer(rc)
-        keyframes = []
-        for r in store.records():
-            rgb, K = (r.rgb, r.intrinsics) if r.rgb.shape[1] <= cfg.keyframe_width else \
-                _downsample(r.rgb, r.intrinsics, cfg.keyframe_width)
-            keyframes.append(Keyframe(r.frame_index, r.timestamp_s, np.array(r.world_from_camera), K, rgb,
-                                      tuple(sorted(i for i in r.visible if i in self.instances))))
         views: dict[int, list[tuple[int, int]]] = {}
         for r in store.records():
             for iid, px in r.visible.items():
                 views.setdefault(iid, []).append((px, r.frame_index))
+        grid, origin = self.free.cells()
+        walls = self.free.walls(objects=False) if cfg.snap_thin_to_walls else np.zeros((0, 0), bool)
         instances = []
         for iid in sorted(self.instances):
             inst = self.instances[iid]
@@ -271,14 +273,23 @@ class MemoryBuilder:
                 continue
             pts = inst.points
             instances.append(ObjectInstance(
-                id=iid, category=inst.category, box=self._fit_box(pts), points_world=pts,
+                id=iid, category=inst.category, points_world=pts,
+                box=snap_thin_box_to_wall(self._fit_box(pts), walls, origin, self.free.cell_m),
                 first_seen_s=inst.first_seen_s, last_seen_s=inst.last_seen_s, n_observations=inst.n_observations,
                 keyframe_indices=tuple(f for _, f in sorted(views.get(iid, []), key=lambda v: (-v[0], v[1]))[:5]),
                 feature=None if inst.feature is None else inst.feature.astype(np.float32)))
-        cams = [CameraRecord(s.frame_index, s.timestamp_s, s.world_from_camera.copy(), self._intrinsics)
+        kept = {i.id for i in instances}
+        keyframes = []
+        for r in store.records():
+            rgb, K = (r.rgb, r.intrinsics) if r.rgb.shape[1] <= cfg.keyframe_width else \
+                _downsample(r.rgb, r.intrinsics, cfg.keyframe_width)
+            keyframes.append(Keyframe(r.frame_index, r.timestamp_s, np.array(r.world_from_camera), K, rgb,
+                                      tuple(sorted(i for i in r.visible if i in kept))))
+        cams = [CameraRecord(s.frame_index, s.timestamp_s, s.world_from_camera.copy(), s.intrinsics)
                 for s in self.track.samples]
         have = {c.frame_index for c in cams}
-        extra = [CameraRecord(k.frame_index, k.timestamp_s, k.world_from_camera.copy(), self._intrinsics)
+        full_K = {r.frame_index: r.full_intrinsics for r in store.records()}
+        extra = [CameraRecord(k.frame_index, k.timestamp_s, k.world_from_camera.copy(), full_K[k.frame_index])
                  for k in keyframes if k.frame_index not in have]
         if extra:  # a thinned track still has one camera per keyframe
             cams = sorted(cams + extra, key=lambda c: c.frame_index)
@@ -301,7 +312,7 @@ class MemoryBuilder:
             inside = np.all((pts >= lo) & (pts <= hi), axis=1)
             if inside.sum() >= 8:
                 pts = pts[inside]
-        return fit_box_fast(pts)
+        return fit_box_surface(pts) if self.config.box_fit == "surface" else fit_box_fast(pts)
 
     def room(self) -> Room | None:
         """Floor height, floor polygon and area from the structure evidence so far (None before any)."""

@@ -17,6 +17,7 @@ import numpy as np
 
 from spatialmem.geometry.pointcloud import voxel_keys
 from spatialmem.memory.working import FrameRecord
+from spatialmem.types import Intrinsics
 
 
 @dataclass(eq=False)
@@ -182,6 +183,7 @@ class CameraSample:
     frame_index: int
     timestamp_s: float
     world_from_camera: np.ndarray
+    intrinsics: Intrinsics
 
 
 class CameraTrack:
@@ -200,12 +202,14 @@ class CameraTrack:
         self._seen = 0
         self._indices: set[int] = set()
 
-    def add(self, frame_index: int, timestamp_s: float, world_from_camera: np.ndarray, protected: set[int]) -> None:
+    def add(self, frame_index: int, timestamp_s: float, world_from_camera: np.ndarray, protected: set[int],
+            intrinsics: Intrinsics) -> None:
         keep = self._seen % self.stride == 0
         self._seen += 1
         if not keep:
             return
-        self.samples.append(CameraSample(frame_index, timestamp_s, np.array(world_from_camera, dtype=np.float64)))
+        self.samples.append(CameraSample(frame_index, timestamp_s, np.array(world_from_camera, dtype=np.float64),
+                                         intrinsics))
         self._indices.add(int(frame_index))
         if len(self.samples) > self.max_cameras:
             last = len(self.samples) - 1
@@ -219,5 +223,5 @@ class CameraTrack:
         if record.frame_index in self._indices:
             return
         self._indices.add(record.frame_index)
-        bisect.insort(self.samples, CameraSample(record.frame_index, record.timestamp_s, record.world_from_camera),
-                      key=lambda s: s.frame_index)
+        bisect.insort(self.samples, CameraSample(record.frame_index, record.timestamp_s, record.world_from_camera,
+                                                 record.full_intrinsics), key=lambda s: s.frame_index)

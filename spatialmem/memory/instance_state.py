@@ -9,10 +9,13 @@ merging compare. Times, observation count, a running feature mean and its best v
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
 from spatialmem.geometry.pointcloud import pack_keys, unpack_keys, voxel_keys
 
+RECENT_FRAMES = 64  # frame indices of its latest observations an instance remembers (co-visibility tests)
 _NB = np.array([(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)], dtype=np.int64)
 
 
@@ -67,6 +70,7 @@ class InstanceState:
         self.n_observations = 0
         self.feature: np.ndarray | None = None
         self.best_views: list[tuple[int, int]] = []  # (pixel_count, frame_index), best first, <= 8
+        self.recent_frames: deque[int] = deque(maxlen=RECENT_FRAMES)  # frames of the latest observations
 
     # ------------------------------------------------------------------ points
     @property
@@ -132,6 +136,7 @@ class InstanceState:
     def observe(self, frame_index: int, timestamp_s: float, pixel_count: int, feature: np.ndarray | None) -> None:
         """Record one fused observation (time, count, best views, feature running mean)."""
         self.n_observations += 1
+        self.recent_frames.append(int(frame_index))
         if self.first_seen_s is None or timestamp_s < self.first_seen_s:
             self.first_seen_s, self.first_frame = float(timestamp_s), int(frame_index)
         if self.last_seen_s is None or timestamp_s >= self.last_seen_s:
@@ -172,6 +177,8 @@ class InstanceState:
                 setattr(self, f"{attr}_seen_s", t)
                 setattr(self, f"{attr}_frame", f)
         self.best_views = sorted(set(self.best_views) | set(other.best_views), key=lambda v: -v[0])[:8]
+        self.recent_frames = deque(sorted(set(self.recent_frames) | set(other.recent_frames))[-RECENT_FRAMES:],
+                                   maxlen=RECENT_FRAMES)
         if other.feature is not None:
             if self.feature is None:
                 self.feature = other.feature.copy()

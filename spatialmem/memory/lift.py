@@ -1,8 +1,10 @@
 """Lift 2D detections into the world: mask + depth + pose -> :class:`~spatialmem.types.Observation3D`.
 
 The frame's depth is back-projected once on a strided pixel grid (:class:`FrameCloud`); each mask
-is sampled on that grid, its points are filtered (depth band around the mask's median depth, then
-small disconnected voxel clusters dropped) and voxel-downsampled. Pixels with depth that no
+is sampled on that grid, its points are filtered (depth band around the mask's median depth),
+voxel-downsampled and small disconnected voxel clusters are dropped. An observation's ``box`` is the
+axis-aligned bounds of its points (cheap; association compares bounds and voxels); the fused
+instance boxes are fitted at snapshot time (:func:`fit_box_surface`). Pixels with depth that no
 detection claims are the frame's *structure* (floor, walls, ceiling and anything undetected); the
 builder uses them for the floor, the room extent and the scene point cloud.
 """
@@ -89,6 +91,58 @@ def fit_box_fast(points_world: np.ndarray) -> OrientedBox:
         except (QhullError, ValueError):
             pass
     return fit_gravity_aligned(pts)
+
+
+def fit_box_surface(points_world: np.ndarray, d0_m: float = 0.01, max_points: int = 4000,
+                    max_area_excess: float = 0.05) -> OrientedBox:
+    """Gravity-aligned box of *surface* points of a partly seen object (yaw by the closeness criterion).
+
+    The minimum-area rectangle (:func:`fit_box_fast`) is ambiguous for an object seen on two adjacent
+    faces only (an "L" of points: the diagonal rectangle has about the same area). Here the yaw is the
+    one that puts the floor-plane points closest to the rectangle's sides: for each candidate yaw in
+    [0, 90) degrees (1 degree, then refined to 0.1), every point scores ``1 / max(d, d0_m)`` with ``d`` its
+    distance to the nearest side; the best total wins. Extents are the exact point ranges along the chosen
+    axes (z: the z range). Objects seen all round give the same box as the minimum-area fit. When this
+    box's footprint is more than ``max_area_excess`` larger than the minimum-area box's (shapes such as a
+    monitor's T-shaped footprint mislead the criterion), the minimum-area box is returned instead.
+    """
+    pts = np.asarray(points_world, dtype=np.float64).reshape(-1, 3)
+    if len(pts) < 8:
+        return fit_box_fast(pts)
+    xy = pts[:, :2]
+    if len(xy) > max_points:
+        xy = xy[np.linspace(0, len(xy) - 1, max_points).astype(np.int64)]
+
+    def best(angles: np.ndarray) -> float:
+        c, s = np.cos(angles), np.sin(angles)
+        p1 = xy[:, :1] * c + xy[:, 1:] * s  # (N, A)
+        p2 = -xy[:, :1] * s + xy[:, 1:] * c
+        lo1, hi1, lo2, hi2 = p1.min(axis=0), p1.max(axis=0), p2.min(axis=0), p2.max(axis=0)
+        d = np.minimum(np.minimum(hi1 - p1, p1 - lo1), np.minimum(hi2 - p2, p2 - lo2))
+        score = (1.0 / np.maximum(d, d0_m)).sum(axis=0)
+        area = (hi1 - lo1) * (hi2 - lo2)
+        near = score >= 0.995 * score.max()  # near-ties (e.g. a flat face): the tighter rectangle wins
+        return float(angles[near][int(np.argmin(area[near]))])
+
+    a0 = best(np.radians(np.arange(0.0, 90.0, 1.0)))
+    a = best(a0 + np.radians(np.arange(-1.0, 1.01, 0.1)))
+    c, s = np.cos(a), np.sin(a)
+    u, v = np.array([c, s]), np.array([-s, c])
+    pu, pv = pts[:, :2] @ u, pts[:, :2] @ v
+    lo, hi = np.array([pu.min(), pv.min()]), np.array([pu.max(), pv.max()])
+    ext, mid = hi - lo, (lo + hi) / 2.0
+    center_xy = mid[0] * u + mid[1] * v
+    if ext[1] > ext[0]:  # first axis = longer side, as fit_gravity_aligned does
+        u, v, ext = v, -u, ext[::-1]
+    yaw = float(np.arctan2(u[1], u[0]))
+    if yaw <= -np.pi / 2 + 1e-12 or yaw > np.pi / 2 + 1e-12:
+        yaw = yaw + np.pi if yaw <= 0 else yaw - np.pi
+    z0, z1 = pts[:, 2].min(), pts[:, 2].max()
+    box = OrientedBox.from_yaw([center_xy[0], center_xy[1], (z0 + z1) / 2.0], [ext[0], ext[1], z1 - z0], yaw)
+    tight = fit_box_fast(pts)
+    if box.size[0] * box.size[1] > (1.0 + max_area_excess) * tight.size[0] * tight.size[1]:
+        return tight  # the closeness yaw is ambiguous for some shapes (T-shaped footprints): keep the tight box
+    return box
 
 
 def frame_cloud(frame: Frame, config: LiftConfig) -> FrameCloud:

@@ -27,6 +27,8 @@ class FrameRecord:
         observations: the frame's lifted observations.
         instance_ids: memory instance id each observation was fused into (same order).
         visible: instance id -> mask pixel count, for the instances seen in this frame.
+        full_intrinsics: intrinsics of the frame's full-resolution colour image (``intrinsics`` follows
+            ``rgb`` when it is downsampled).
     """
 
     frame_index: int
@@ -37,6 +39,11 @@ class FrameRecord:
     observations: tuple[Observation3D, ...] = ()
     instance_ids: list[int] = field(default_factory=list)
     visible: dict[int, int] = field(default_factory=dict)
+    full_intrinsics: Intrinsics | None = None
+
+    def __post_init__(self) -> None:
+        if self.full_intrinsics is None:
+            self.full_intrinsics = self.intrinsics
 
     def remap(self, old: int, new: int) -> None:
         """Rename instance ``old`` to ``new`` (after a duplicate merge)."""

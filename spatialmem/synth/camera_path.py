@@ -143,6 +143,11 @@ def camera_path(objects: tuple[SceneObject, ...], free: FreeSpace, mesh: SceneMe
     z = np.clip(z, 1.3, 1.7)
     eye = np.concatenate([xy, z[:, None]], axis=1)
     yaw, pitch = _gaze(objects, eye, mesh, fps, rng)
+    unseen = _unseen(objects, eye, yaw, pitch, mesh)
+    if unseen:  # look at the missed objects on their own, at their best viewpoints
+        yaw2, pitch2 = _gaze(objects, eye, mesh, fps, rng, solo=frozenset(unseen))
+        if len(_unseen(objects, eye, yaw2, pitch2, mesh)) < len(unseen):
+            yaw, pitch = yaw2, pitch2
     yaw = yaw + np.radians(_smooth_noise(rng, F, fps * 0.3, 1.5))
     pitch = np.clip(pitch + np.radians(_smooth_noise(rng, F, fps * 0.3, 1.2)), np.radians(-55), np.radians(50))
     roll = np.radians(_smooth_noise(rng, F, fps * 0.5, 1.5))
@@ -164,8 +169,11 @@ def _all_safe(xy: np.ndarray, free: FreeSpace, safe: np.ndarray) -> bool:
     return bool(safe[ij[:, 1], ij[:, 0]].all())
 
 
-def _gaze_groups(objects) -> list[list]:
-    """Objects grouped for the gaze: things on a support join it; anchors closer than 1.2 m merge."""
+def _gaze_groups(objects, solo: frozenset = frozenset()) -> list[list]:
+    """Objects grouped for the gaze: things on a support join it; anchors closer than 1.2 m merge.
+
+    Objects whose id is in ``solo`` get a group of their own.
+    """
     by_id = {o.id: o for o in objects}
 
     def root(o):
@@ -176,6 +184,10 @@ def _gaze_groups(objects) -> list[list]:
     groups: list[list] = []
     anchors: list[np.ndarray] = []
     for o in objects:
+        if o.id in solo:
+            groups.append([o])
+            anchors.append(np.full(3, np.inf))  # nothing merges into it
+            continue
         r = root(o)
         a = r.box.center
         for g, c in zip(groups, anchors):
@@ -197,14 +209,35 @@ def _blocked_by_others(a, b, mesh: SceneMesh, members) -> np.ndarray:
     return segment_blocked(a, b, sub, np.full(len(a), -1, np.int32))
 
 
-def _gaze(objects, eye: np.ndarray, mesh: SceneMesh, fps: float, rng) -> tuple[np.ndarray, np.ndarray]:
+def _unseen(objects, eye: np.ndarray, yaw: np.ndarray, pitch: np.ndarray, mesh: SceneMesh,
+            cone_deg: float = 20.0) -> list[int]:
+    """Ids of objects whose centre is never within ``cone_deg`` of the view axis with a free line of sight."""
+    if not objects:
+        return []
+    fwd = np.stack([np.cos(pitch) * np.cos(yaw), np.cos(pitch) * np.sin(yaw), np.sin(pitch)], axis=1)  # (F, 3)
+    ctr = np.array([o.box.center for o in objects])  # (N, 3)
+    d = ctr[None] - eye[:, None]  # (F, N, 3)
+    dist = np.linalg.norm(d, axis=2)
+    cosang = np.einsum("fnk,fk->fn", d, fwd) / np.maximum(dist, 1e-9)
+    cand = (cosang > np.cos(np.radians(cone_deg))) & (dist > 0.3)
+    fi, ni = np.nonzero(cand)
+    seen = np.zeros(len(objects), bool)
+    if len(fi):
+        ids = np.array([o.id for o in objects])
+        free = ~segment_blocked(eye[fi], ctr[ni], mesh, ids[ni])
+        seen[np.unique(ni[free])] = True
+    return [o.id for o, s in zip(objects, seen) if not s]
+
+
+def _gaze(objects, eye: np.ndarray, mesh: SceneMesh, fps: float, rng,
+          solo: frozenset = frozenset()) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame yaw and pitch (radians) that look at every object around its best viewpoint."""
     F = len(eye)
     if not objects:
         d = np.gradient(eye[:, :2], axis=0)
         return np.unwrap(np.arctan2(d[:, 1], d[:, 0])), np.full(F, -0.2)
     cand = np.unique(np.linspace(0, F - 1, min(F, 80)).round().astype(int))
-    groups = _gaze_groups(objects)
+    groups = _gaze_groups(objects, solo)
     best, centers = [], []
     for members in groups:
         tgt = np.mean([o.box.center for o in members], axis=0)
@@ -220,6 +253,10 @@ def _gaze(objects, eye: np.ndarray, mesh: SceneMesh, fps: float, rng) -> tuple[n
     keys = np.array(best, float)[order]
     uniform = (np.arange(n) + 0.5) * F / n
     keys = 0.6 * keys + 0.4 * uniform
+    is_solo = np.array([len(groups[i]) == 1 and groups[i][0].id in solo for i in order], bool)
+    keys = np.where(is_solo, np.array(best, float)[order], keys)  # missed objects: exactly at their best view
+    resort = np.argsort(keys, kind="stable")
+    keys, order = keys[resort], order[resort]
     tgts = np.array(centers)[order]
     # Per-frame blended target direction.
     yaw_k = np.zeros((F, n))

@@ -104,11 +104,10 @@ def test_room_size_variants():
 
 
 def test_rel_distance_without_options_answers_category_and_farthest():
-    text = "Which of these objects (chair, lamp or tv) is the farthest from the bed?"
-    with pytest.raises(PlanningError):  # "from" is not a known phrasing for farthest ... to
-        plan(text)
-    got = plan("Which of these objects (chair, lamp, or tv) is the farthest to the bed?")
+    got = plan("Which of these objects (chair, lamp or tv) is the farthest from the bed?")
     assert got == 'answer(farthest(the("bed"), among=["chair", "lamp", "tv"]).category)'
+    got = plan("Which of the following objects (Chairs, lamp) is nearest to the bed?")
+    assert got == 'answer(nearest(the("bed"), among=["chair", "lamp"]).category)'
 
 
 def _route(a, b, c, steps):

@@ -87,10 +87,11 @@ def test_association_ignores_source_instance_ids(orbit_frames):
     rng = np.random.default_rng(5)
     shuffled = []
     for f in frames:
-        perm = {1: 1, 2: 2, 3: 3}
         a, b = rng.permutation([1, 2]) + 10 * rng.integers(1, 5)
         perm = {1: int(a), 2: int(b), 3: 77}
-        ids = np.vectorize(lambda v: perm.get(int(v), 0))(f.instance_ids).astype(np.int32)
+        lut = np.zeros(4, np.int32)
+        lut[[1, 2, 3]] = [perm[1], perm[2], perm[3]]
+        ids = lut[f.instance_ids]
         labels = {perm[k]: v for k, v in f.instance_labels.items()}
         shuffled.append(dataclasses.replace(f, instance_ids=ids, instance_labels=labels))
     m1, m2 = build_memory(frames, CFG), build_memory(shuffled, CFG)
@@ -167,3 +168,49 @@ def _outward(poses):
         a = 2 * np.pi * (k % 10) / 10
         out.append(look_at(eye, eye + [np.cos(a), np.sin(a), -0.35]))
     return out
+
+
+def test_object_seen_piecewise_in_different_frames_is_merged_but_covisible_neighbours_are_not():
+    w = kit.World()
+    w.add(1, "door", [2.5, 3.95, 1.0], [0.9, 0.06, 2.0])
+    w.add(2, "door", [3.55, 3.95, 1.0], [0.9, 0.06, 2.0])  # a second door 15 cm to the right
+    K = kit.small_K(128, 96, hfov=50)
+    low = [look_at([2.5 + dx, 2.4, 0.5], [2.5 + dx, 3.9, 0.5]) for dx in (-0.05, 0.0, 0.05)]
+    high = [look_at([2.5 + dx, 2.4, 1.55], [2.5 + dx, 3.9, 1.55]) for dx in (-0.05, 0.0, 0.05)]
+    both = [look_at([3.0, 1.0, 1.0], [3.0, 3.9, 1.0])] * 3
+    frames = kit.frames(w, low + high + both, K)
+    mem = build_memory(frames, dataclasses.replace(CFG, maintenance_every=1))
+    doors = sorted(mem.by_category("door"), key=lambda i: i.box.center[0])
+    assert len(doors) == 2
+    for d, (_, _, truth) in zip(doors, w.boxes, strict=True):  # only the front faces were seen: check width, height
+        assert d.box.size[0] == pytest.approx(0.9, abs=0.03) and d.box.size[2] == pytest.approx(2.0, abs=0.03)
+        assert d.box.center[[0, 2]] == pytest.approx(truth.center[[0, 2]], abs=0.02)
+        assert abs(np.sin(d.box.yaw)) < 0.03
+
+
+def test_noisy_depth_still_gives_one_instance_per_object(orbit_frames):
+    w, frames = orbit_frames
+    cfg = dataclasses.replace(CFG, geometry="fake", geometry_options={"depth_noise_m": 0.01, "seed": 3},
+                              box_trim_fraction=0.01)
+    mem = build_memory(frames, cfg)
+    assert sorted(i.category for i in mem.instances) == ["chair", "chair", "table"]
+    for inst in mem.instances:
+        assert max(iou_3d(inst.box, b) for _, c, b in w.boxes if c == inst.category) > 0.6
+
+
+def test_features_keep_geometrically_overlapping_observations_apart(orbit_frames):
+    """Same category and same place, but dissimilar features (e.g. a picture replaced by another): two instances."""
+    _, frames = orbit_frames
+    f0, f1 = frames[0], frames[1]
+    m0, m1 = f0.instance_ids == 1, f1.instance_ids == 1
+    a, b = np.array([1.0, 0.0], np.float32), np.array([0.0, 1.0], np.float32)
+    canned = {0: [Detection2D(0, "chair", m0, 1.0, a)], 1: [Detection2D(1, "chair", m1, 1.0, b)],
+              2: [Detection2D(2, "chair", m0, 1.0, a)]}
+    seq = [f0, f1, dataclasses.replace(f0, index=2, timestamp_s=0.2)]
+    cfg = dataclasses.replace(CFG, instances="fake", instances_options={"detections": canned}, min_observations=1)
+    mem = build_memory(seq, cfg)
+    assert len(mem.instances) == 2
+    assert sorted(i.n_observations for i in mem.instances) == [1, 2]
+    same = {0: canned[0], 1: [Detection2D(1, "chair", m1, 1.0, a)]}
+    mem2 = build_memory(seq[:2], dataclasses.replace(cfg, instances_options={"detections": same}))
+    assert len(mem2.instances) == 1 and mem2.instances[0].feature is not None

@@ -80,7 +80,7 @@ def test_voxel_cloud_keeps_its_budget_by_coarsening():
 def test_camera_track_thins_but_keeps_keyframes_and_ends():
     tr = CameraTrack(max_cameras=8)
     for i in range(100):
-        tr.add(i, i / 10, np.eye(4), protected={3})
+        tr.add(i, i / 10, np.eye(4), protected={3}, intrinsics=K)
     idx = [s.frame_index for s in tr.samples]
     assert len(idx) <= 9 and idx[0] == 0 and 3 in idx and idx == sorted(idx)
     assert tr.stride > 1

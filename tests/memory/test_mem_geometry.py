@@ -123,3 +123,24 @@ def test_room_polygon_of_a_carved_rectangle_and_offset():
     assert len(poly) == 4
     sq = np.array([[0, 0], [2, 0], [2, 2], [0, 2]], float)
     np.testing.assert_allclose(offset_polygon(sq, 0.5), [[0.5, 0.5], [1.5, 0.5], [1.5, 1.5], [0.5, 1.5]])
+
+
+def test_thin_box_is_snapped_back_to_its_wall_and_thick_or_free_boxes_are_not():
+    from spatialmem.geometry.boxes import OrientedBox
+    from spatialmem.geometry.floor import snap_thin_box_to_wall
+
+    g = FreeSpaceGrid(0.025)
+    xs, zs = np.meshgrid(np.linspace(0.0, 5.0, 400), np.linspace(0.0, 2.5, 60))
+    wall = np.stack([xs.ravel(), np.full(xs.size, 4.0), zs.ravel()], 1)
+    hidden = (wall[:, 0] > 2.0) & (wall[:, 0] < 2.9) & (wall[:, 2] < 2.05)  # behind the door
+    g.mark_heights(wall[~hidden])
+    grid, origin = g.cells()
+    walls = g.walls(objects=False)
+    door = OrientedBox.axis_aligned([2.0, 3.91, 0.0], [2.9, 3.94, 2.05])  # only its front 3 cm were seen
+    snapped = snap_thin_box_to_wall(door, walls, origin, g.cell_m)
+    assert snapped.size[1] == pytest.approx(0.09, abs=0.02) and snapped.size[0] == pytest.approx(0.9)
+    assert snapped.center[1] + snapped.size[1] / 2 == pytest.approx(4.0, abs=0.02)
+    chair = OrientedBox.axis_aligned([2.0, 3.4, 0.0], [2.5, 3.9, 0.9])
+    assert snap_thin_box_to_wall(chair, walls, origin, g.cell_m) is chair
+    free = OrientedBox.axis_aligned([2.0, 2.0, 0.0], [2.9, 2.03, 2.0])  # thin but nowhere near a wall
+    assert snap_thin_box_to_wall(free, walls, origin, g.cell_m) is free

@@ -26,10 +26,10 @@ def egl_available() -> tuple[bool, str]:
         return False, f"no EGL OpenGL 3.3 context on this machine: {exc}"
 
 
-@pytest.fixture(scope="session")
-def tiny_scene(tmp_path_factory) -> Path:
-    """Path of a 40-frame 96x72 scene folder (seed 2, a bedroom)."""
-    return write_scene(tmp_path_factory.mktemp("synth"), 2, TINY)
+@pytest.fixture(scope="session", params=[2, 4], ids=["rect-bedroom", "L-office"])
+def tiny_scene(request, tmp_path_factory) -> Path:
+    """Path of a 40-frame 96x72 scene folder (seed 2: rectangular bedroom, seed 4: L-shaped office)."""
+    return write_scene(tmp_path_factory.mktemp("synth"), request.param, TINY)
 
 
 def load_scene(path: Path) -> dict:

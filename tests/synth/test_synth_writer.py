@@ -87,7 +87,8 @@ def _cli(argv, capsys):
 
 
 @pytest.mark.parametrize("args, needle", [(["--frames", "0"], "--frames"), (["--size", "10x10000"], "--size"),
-                                          (["--size", "big"], "--size"), (["--scenes", "0"], "--scenes")])
+                                          (["--size", "big"], "--size"), (["--scenes", "0"], "--scenes"),
+                                          (["--renderer", "vulkan"], "--renderer"), (["--bogus"], "--bogus")])
 def test_cli_bad_values_exit_nonzero(tmp_path, capsys, args, needle):
     rc, err = _cli(["synth", "--out", str(tmp_path / "o"), *args], capsys)
     assert rc != 0 and needle in err and "Traceback" not in err

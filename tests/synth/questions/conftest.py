@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from types import SimpleNamespace
@@ -157,13 +158,23 @@ def inside_any(points, parts):
     return False
 
 
+_SAMPLES: dict = {}
+
+
+def _samples(obj):
+    key = json.dumps(obj["parts"], sort_keys=True)
+    if key not in _SAMPLES:
+        pts = np.concatenate([surface_samples(p) for p in obj["parts"]])
+        _SAMPLES[key] = (pts, cKDTree(pts))
+    return _SAMPLES[key]
+
+
 def sampled_distance(obj_a, obj_b):
     """Closest-point distance of two objects by dense surface sampling + k-d tree (0 if they overlap)."""
-    pa = np.concatenate([surface_samples(p) for p in obj_a["parts"]])
-    pb = np.concatenate([surface_samples(p) for p in obj_b["parts"]])
+    (pa, _), (pb, tree_b) = _samples(obj_a), _samples(obj_b)
     if inside_any(pa, obj_b["parts"]) or inside_any(pb, obj_a["parts"]):
         return 0.0
-    return float(cKDTree(pb).query(pa, k=1)[0].min())
+    return float(tree_b.query(pa, k=1)[0].min())
 
 
 def angle_deg(pos, facing_to, point):

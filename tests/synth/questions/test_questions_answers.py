@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 
+import numpy as np
 import pytest
 
 from spatialmem.synth.questions import generate_questions
@@ -50,5 +51,19 @@ def test_questions_distance_uses_parts_not_bounding_boxes(oracle):
     rows = [r for r in generate_questions(scene, 0) if r["question_type"] == "object_abs_distance"]
     pair = [r for r in rows if "bench" in r["question"] and "table" in r["question"]]
     assert len(pair) == 1 and pair[0]["ground_truth"] == "0.3"
+    for row in rows:
+        oracle.check_row(scene, row)
+
+
+def test_questions_many_categories_sampled_path(oracle):
+    """24 categories (C(24, 4) > 3000): candidate sets are sampled instead of enumerated; still exact."""
+    rng = np.random.default_rng(1)
+    objs = [oracle.make_object(i + 1, f"thing {i}", (rng.uniform(0.5, 9.5), rng.uniform(0.5, 7.5), 0.2),
+                               (0.3, 0.3, 0.4), float(1.5 * i)) for i in range(24)]
+    scene = oracle.make_scene("scene_many", "rect", [[0.0, 0.0], [10.0, 0.0], [10.0, 8.0], [0.0, 8.0]], objs)
+    rows = generate_questions(scene, 0)
+    counts = collections.Counter(r["question_type"] for r in rows)
+    assert counts["object_rel_distance"] == 15 and counts["obj_appearance_order"] == 15
+    assert rows == generate_questions(scene, 0)
     for row in rows:
         oracle.check_row(scene, row)
