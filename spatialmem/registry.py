@@ -96,9 +96,9 @@ def build(kind: str, name: str, *args: Any, **kwargs: Any) -> Any:
 _BUILTINS: list[tuple[str, str, str, str | None, str]] = [
     ("renderer", "gl", "spatialmem.synth.render_gl:GLRenderer", "render", "moderngl on headless EGL"),
     ("renderer", "cpu", "spatialmem.synth.render_cpu:CPURenderer", None, "pure numpy rasterizer"),
-    ("geometry", "given", "spatialmem.perception.geometry_given:GivenGeometry", None, "poses+depth from the source"),
+    ("geometry", "given", "spatialmem.perception.geometry_given:GivenGeometry", None, "poses + depth of the source"),
     ("geometry", "fake", "spatialmem.perception.fakes:FakeGeometry", None, "test double"),
-    ("instances", "given", "spatialmem.perception.instances_given:GivenInstances", None, "masks+labels from the source"),
+    ("instances", "given", "spatialmem.perception.instances_given:GivenInstances", None, "source masks + labels"),
     ("instances", "fake", "spatialmem.perception.fakes:FakeInstances", None, "test double"),
     ("planner", "template", "spatialmem.agent.template:TemplatePlanner", None, "rule-based VSI-Bench planner"),
     ("planner", "llm", "spatialmem.agent.llm_planner:LLMPlanner", "llm", "OpenAI-compatible chat model"),
