@@ -1,14 +1,21 @@
 """Floor plane and room extent from structure geometry (floor, walls, ceiling), never from object boxes.
 
 * :class:`HeightHistogram` accumulates the heights of structure points in fixed bins; the floor is
-  its lowest strong peak, the ceiling its highest strong peak (when high enough above the floor).
+  its lowest horizontal-surface peak, the ceiling its highest (when high enough above the floor).
 * :class:`FreeSpaceGrid` carves the room's floor plan: for each frame, segments from the camera to
-  the farthest structure point of each image column are rasterised on a floor-plane grid (what the
-  camera saw through is inside the room; rays stop at the walls, so the region never leaks through
-  gaps the way a flood fill can). Its memory grows with the area explored, never with the frame count.
-* :func:`room_polygon` closes the carved cells (fills the gaps between rays and holes), keeps the
-  largest region, traces its outline, simplifies it and shrinks it by half a cell (a ray's last cell
-  contains the wall surface, on average half a cell in), giving a counter-clockwise polygon and area.
+  the farthest structure point of (a rotating subset of) image columns are rasterised on a floor-plane
+  grid (what the camera saw through is inside the room; rays stop at the walls). It also keeps, per
+  cell, the height range of structure points and of detected-object points: cells whose heights span
+  a vertical extent are walls (doors and wardrobes close the gaps they leave in the structure). Its
+  memory grows with the area explored, never with the frame count.
+* :func:`room_polygon` closes the carved cells (fills the gaps between rays and holes), adds the floor
+  the camera never looked across but that is reachable from the carved region without crossing a
+  wall (within the carved bounding box: e.g. along a wall the camera never faced), keeps the largest
+  region, traces its outline, simplifies it and shrinks it by half a cell (a ray's last cell contains
+  the wall surface, on average half a cell in), giving a counter-clockwise polygon and its area.
+* :func:`snap_thin_box_to_wall` and :func:`snap_box_vertically` grow fused object boxes over the
+  parts that can never be seen: the back of a wall-mounted thin object, the underside of a floor-standing
+  one, the mount of a ceiling light.
 """
 
 from __future__ import annotations
@@ -37,20 +44,43 @@ class HeightHistogram:
         centers = self.z_min + (np.arange(lo, hi) + 0.5) * self.bin_m
         return float((w * centers).sum() / w.sum())
 
-    def floor_z(self, rel: float = 0.3) -> float | None:
-        """Height of the lowest bin holding at least ``rel`` of the fullest bin's count (None if empty)."""
+    def _strong(self, rel: float, contrast: float = 3.0) -> np.ndarray:
+        """Indices of bins that are horizontal-surface peaks: their 5-bin sum is at least ``rel`` of the
+        largest and ``contrast`` times the surrounding level (median over 0.4 m), so that walls, whose
+        heights spread evenly, do not count."""
+        from scipy import ndimage
+
+        c = self.counts.astype(np.float64)
+        s = np.convolve(c, np.ones(5), mode="same")
+        bg = ndimage.median_filter(s, size=41, mode="constant")
+        return np.nonzero((s >= rel * s.max()) & (s >= contrast * bg) & (c > 0))[0]
+
+    def floor_z(self, rel: float = 0.2) -> float | None:
+        """Height of the lowest horizontal-surface peak (None before any point; when no peak stands out,
+        the 1st percentile of the heights)."""
         if self.counts.max() == 0:
             return None
-        strong = np.nonzero(self.counts >= rel * self.counts.max())[0]
+        strong = self._strong(rel)
+        if len(strong) == 0:
+            cum = np.cumsum(self.counts)
+            i = int(np.searchsorted(cum, 0.01 * cum[-1]))
+            return self.z_min + (i + 0.5) * self.bin_m
         return self._peak_z(int(strong[0]))
 
-    def ceiling_z(self, rel: float = 0.3, min_height_m: float = 1.8) -> float | None:
-        """Height of the highest strong bin if it lies ``min_height_m`` above the floor, else None."""
+    def ceiling_z(self, rel: float = 0.2, min_height_m: float = 1.8, strict: bool = True) -> float | None:
+        """Height of the highest horizontal-surface peak if it lies ``min_height_m`` above the floor, else None.
+
+        With ``strict=False``, when the ceiling itself was hardly seen, the 99.5th percentile of the heights
+        (about the top of the walls seen: a lower bound of the ceiling) is returned if it is high enough.
+        """
         f = self.floor_z(rel)
         if f is None:
             return None
-        strong = np.nonzero(self.counts >= rel * self.counts.max())[0]
-        c = self._peak_z(int(strong[-1]))
+        strong = self._strong(rel)
+        c = self._peak_z(int(strong[-1])) if len(strong) else -np.inf
+        if c < f + min_height_m and not strict:
+            cum = np.cumsum(self.counts)
+            c = self.z_min + (int(np.searchsorted(cum, 0.995 * cum[-1])) + 0.5) * self.bin_m
         return c if c >= f + min_height_m else None
 
 
@@ -342,4 +372,24 @@ def snap_thin_box_to_wall(box, walls: np.ndarray, origin_xy: np.ndarray, cell_m:
     size[k] += d
     center = box.center.copy()
     center[:2] += sign * n * d / 2
+    return OrientedBox(center, size, box.axes)
+
+
+def snap_box_vertically(box, floor_z: float | None, ceiling_z: float | None, floor_reach_m: float = 0.05,
+                        ceiling_reach_m: float = 0.1):
+    """Extend a box down to the floor / up to the ceiling when it ends just short of it.
+
+    The underside of an object standing on the floor and the top of a ceiling-mounted one (a light's
+    mount) are never seen, so fused boxes stop a little short; a box whose bottom is within
+    ``floor_reach_m`` above the floor (top within ``ceiling_reach_m`` below the ceiling) is grown to it.
+    """
+    from spatialmem.geometry.boxes import OrientedBox
+
+    lo, hi = box.z_min, box.z_max
+    new_lo = floor_z if floor_z is not None and 0 < lo - floor_z <= floor_reach_m else lo
+    new_hi = ceiling_z if ceiling_z is not None and 0 < ceiling_z - hi <= ceiling_reach_m else hi
+    if new_lo == lo and new_hi == hi:
+        return box
+    center, size = box.center.copy(), box.size.copy()
+    center[2], size[2] = (new_lo + new_hi) / 2.0, new_hi - new_lo
     return OrientedBox(center, size, box.axes)

@@ -34,7 +34,13 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from spatialmem.geometry.floor import FreeSpaceGrid, HeightHistogram, room_polygon, snap_thin_box_to_wall
+from spatialmem.geometry.floor import (
+    FreeSpaceGrid,
+    HeightHistogram,
+    room_polygon,
+    snap_box_vertically,
+    snap_thin_box_to_wall,
+)
 from spatialmem.geometry.projection import resample_nearest
 from spatialmem.memory.associate import AssociationConfig, SpatialHash, denoise, find_duplicates, match_observations
 from spatialmem.memory.episodic import CameraTrack, KeyframeStore, VoxelCloud
@@ -71,6 +77,8 @@ class BuilderConfig:
             :func:`~spatialmem.geometry.boxes.fit_gravity_aligned`).
         snap_thin_to_walls: extend thin boxes (<= 12 cm: doors, pictures) back to the wall they hang on
             (:func:`~spatialmem.geometry.floor.snap_thin_box_to_wall`); their backs are never seen.
+        snap_vertical: extend boxes ending within 5 cm above the floor down to it, and within 10 cm below
+            the ceiling up to it (:func:`~spatialmem.geometry.floor.snap_box_vertically`).
         scene_voxel_m, scene_point_budget: scene point-cloud voxel size and voxel budget.
         scene_stride: every n-th sample of the lift grid (both directions) goes into the scene cloud.
         room_cell_m: free-space grid cell size for the room extent.
@@ -96,6 +104,7 @@ class BuilderConfig:
     box_trim_fraction: float = 0.0
     box_fit: str = "surface"
     snap_thin_to_walls: bool = True
+    snap_vertical: bool = True
     scene_voxel_m: float = 0.05
     scene_point_budget: int = 250_000
     scene_stride: int = 4
@@ -266,6 +275,8 @@ class MemoryBuilder:
                 views.setdefault(iid, []).append((px, r.frame_index))
         grid, origin = self.free.cells()
         walls = self.free.walls(objects=False) if cfg.snap_thin_to_walls else np.zeros((0, 0), bool)
+        floor_z, ceiling_z = (self.heights.floor_z(), self.heights.ceiling_z(strict=False)) if cfg.snap_vertical \
+            else (None, None)
         instances = []
         for iid in sorted(self.instances):
             inst = self.instances[iid]
@@ -274,7 +285,7 @@ class MemoryBuilder:
             pts = inst.points
             instances.append(ObjectInstance(
                 id=iid, category=inst.category, points_world=pts,
-                box=snap_thin_box_to_wall(self._fit_box(pts), walls, origin, self.free.cell_m),
+                box=self._snap(self._fit_box(pts), walls, origin, floor_z, ceiling_z),
                 first_seen_s=inst.first_seen_s, last_seen_s=inst.last_seen_s, n_observations=inst.n_observations,
                 keyframe_indices=tuple(f for _, f in sorted(views.get(iid, []), key=lambda v: (-v[0], v[1]))[:5]),
                 feature=None if inst.feature is None else inst.feature.astype(np.float32)))
@@ -303,6 +314,10 @@ class MemoryBuilder:
         return SceneMemory(scene_id=self.scene_id, instances=tuple(instances), cameras=tuple(cams),
                            keyframes=tuple(keyframes), room=self.room(), points_world=self.cloud.xyz.copy(),
                            colors_rgb=self.cloud.rgb.copy(), metadata=metadata)
+
+    def _snap(self, box, walls: np.ndarray, origin: np.ndarray, floor_z: float | None, ceiling_z: float | None):
+        box = snap_thin_box_to_wall(box, walls, origin, self.free.cell_m)
+        return snap_box_vertically(box, floor_z, ceiling_z)
 
     def _fit_box(self, pts: np.ndarray):
         q = self.config.box_trim_fraction

@@ -8,21 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-DATASET = "spatialmem-synth"
+# The ten VSI-Bench question types are defined once, beside the scoring rules.
+from spatialmem.bench.metrics import NUMERIC_TYPES, QUESTION_TYPES  # noqa: F401
 
-QUESTION_TYPES: tuple[str, ...] = (
-    "object_counting",
-    "object_size_estimation",
-    "object_abs_distance",
-    "room_size_estimation",
-    "object_rel_distance",
-    "object_rel_direction_easy",
-    "object_rel_direction_medium",
-    "object_rel_direction_hard",
-    "obj_appearance_order",
-    "route_planning",
-)
-NUMERIC_TYPES = frozenset({"object_counting", "object_size_estimation", "object_abs_distance", "room_size_estimation"})
+DATASET = "spatialmem-synth"
 
 COUNTING = "How many {category}(s) are in this room?"
 SIZE = (

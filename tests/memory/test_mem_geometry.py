@@ -144,3 +144,17 @@ def test_thin_box_is_snapped_back_to_its_wall_and_thick_or_free_boxes_are_not():
     assert snap_thin_box_to_wall(chair, walls, origin, g.cell_m) is chair
     free = OrientedBox.axis_aligned([2.0, 2.0, 0.0], [2.9, 2.03, 2.0])  # thin but nowhere near a wall
     assert snap_thin_box_to_wall(free, walls, origin, g.cell_m) is free
+
+
+def test_vertical_snapping_to_floor_and_ceiling():
+    from spatialmem.geometry.boxes import OrientedBox
+    from spatialmem.geometry.floor import snap_box_vertically
+
+    light = OrientedBox.axis_aligned([1, 1, 2.45], [1.5, 1.5, 2.52])  # its mount (2.52..2.6) was never seen
+    s = snap_box_vertically(light, 0.0, 2.6)
+    assert s.z_max == pytest.approx(2.6) and s.z_min == pytest.approx(2.45)
+    chair = OrientedBox.axis_aligned([1, 1, 0.03], [1.5, 1.5, 0.9])
+    assert snap_box_vertically(chair, 0.0, 2.6).z_min == pytest.approx(0.0)
+    on_table = OrientedBox.axis_aligned([1, 1, 0.75], [1.3, 1.2, 1.0])
+    assert snap_box_vertically(on_table, 0.0, 2.6) is on_table
+    assert snap_box_vertically(light, None, None) is light
