@@ -64,6 +64,9 @@ class BuilderConfig:
         geometry, instances: registry names of the geometry and instance backends.
         geometry_options, instances_options: backend-specific options.
         min_mask_pixels: detections with smaller masks are ignored.
+        sighting_min_fraction: an observation counts as a *sighting* (sets ``first_seen_s``) only when its
+            mask covers at least this fraction of the image: 500 px at 640x480, the visibility rule of the
+            synthetic benchmark (docs/formats.md); smaller slivers at the image border still add points.
         lift: how detections are lifted (pixel stride, voxel size, outlier filters).
         association: association / merge / denoise thresholds.
         instance_voxel_m: initial voxel size of an instance's fused points.
@@ -94,6 +97,7 @@ class BuilderConfig:
     geometry_options: dict[str, Any] = field(default_factory=dict)
     instances_options: dict[str, Any] = field(default_factory=dict)
     min_mask_pixels: int = 40
+    sighting_min_fraction: float = 500.0 / (640 * 480)
     lift: LiftConfig = LiftConfig()
     association: AssociationConfig = AssociationConfig()
     instance_voxel_m: float = 0.02
@@ -163,6 +167,8 @@ class MemoryBuilder:
         detections = self.detector.detect(frame)
         observations, cloud = lift_detections(frame, detections, cfg.lift)
         matches = match_observations(observations, self.instances, self.index, cfg.association)
+        mask_area = frame.instance_ids.size if frame.instance_ids is not None else frame.rgb[..., 0].size
+        sighting_px = cfg.sighting_min_fraction * mask_area
         ids: list[int] = []
         visible: dict[int, int] = {}
         for ob, iid in zip(observations, matches, strict=True):
@@ -173,7 +179,8 @@ class MemoryBuilder:
                                                     cfg.association.assoc_voxel_m)
             inst = self.instances[iid]
             inst.add_points(ob.points_world)
-            inst.observe(frame.index, frame.timestamp_s, ob.pixel_count, ob.feature)
+            inst.observe(frame.index, frame.timestamp_s, ob.pixel_count, ob.feature,
+                         sighted=ob.pixel_count >= sighting_px)
             self.index.update(iid, *inst.aabb())
             self._touched.add(iid)
             ids.append(iid)
@@ -286,7 +293,7 @@ class MemoryBuilder:
             instances.append(ObjectInstance(
                 id=iid, category=inst.category, points_world=pts,
                 box=self._snap(self._fit_box(pts), walls, origin, floor_z, ceiling_z),
-                first_seen_s=inst.first_seen_s, last_seen_s=inst.last_seen_s, n_observations=inst.n_observations,
+                first_seen_s=inst.first_time_s, last_seen_s=inst.last_seen_s, n_observations=inst.n_observations,
                 keyframe_indices=tuple(f for _, f in sorted(views.get(iid, []), key=lambda v: (-v[0], v[1]))[:5]),
                 feature=None if inst.feature is None else inst.feature.astype(np.float32)))
         kept = {i.id for i in instances}

@@ -63,10 +63,12 @@ class InstanceState:
         self.coarse = np.zeros(0, np.int64)
         self.lo = np.full(3, np.inf)
         self.hi = np.full(3, -np.inf)
-        self.first_seen_s: float | None = None
+        self.first_seen_s: float | None = None  # first *sighting* (a mask big enough, see observe)
         self.last_seen_s: float | None = None
         self.first_frame: int | None = None
         self.last_frame: int | None = None
+        self.first_any_s: float | None = None  # first observation of any size (fallback)
+        self.first_any_frame: int | None = None
         self.n_observations = 0
         self.feature: np.ndarray | None = None
         self.best_views: list[tuple[int, int]] = []  # (pixel_count, frame_index), best first, <= 8
@@ -118,6 +120,11 @@ class InstanceState:
         c = np.bincount(inv, weights=self.counts, minlength=len(uk)).astype(np.int64)
         self.keys, self.sums, self.counts, self.voxel_m = uk, s, c, voxel_m
 
+    @property
+    def first_time_s(self) -> float | None:
+        """First sighting, or the first observation of any size when it was never fully sighted."""
+        return self.first_seen_s if self.first_seen_s is not None else self.first_any_s
+
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the voxels where ``mask`` (M,) is True (denoising); recomputes extents and coarse keys."""
         self.keys, self.sums, self.counts = self.keys[mask], self.sums[mask], self.counts[mask]
@@ -133,11 +140,18 @@ class InstanceState:
             self.coarse = np.zeros(0, np.int64)
 
     # ------------------------------------------------------------------ bookkeeping
-    def observe(self, frame_index: int, timestamp_s: float, pixel_count: int, feature: np.ndarray | None) -> None:
-        """Record one fused observation (time, count, best views, feature running mean)."""
+    def observe(self, frame_index: int, timestamp_s: float, pixel_count: int, feature: np.ndarray | None,
+                sighted: bool = True) -> None:
+        """Record one fused observation (time, count, best views, feature running mean).
+
+        ``sighted`` says whether the mask was large enough to count as the object being *seen*; only
+        sightings set ``first_seen_s`` (slivers at the image border still add points).
+        """
         self.n_observations += 1
         self.recent_frames.append(int(frame_index))
-        if self.first_seen_s is None or timestamp_s < self.first_seen_s:
+        if self.first_any_s is None or timestamp_s < self.first_any_s:
+            self.first_any_s, self.first_any_frame = float(timestamp_s), int(frame_index)
+        if sighted and (self.first_seen_s is None or timestamp_s < self.first_seen_s):
             self.first_seen_s, self.first_frame = float(timestamp_s), int(frame_index)
         if self.last_seen_s is None or timestamp_s >= self.last_seen_s:
             self.last_seen_s, self.last_frame = float(timestamp_s), int(frame_index)
@@ -168,14 +182,16 @@ class InstanceState:
             self._refresh()
         n_self, n_other = self.n_observations, other.n_observations
         self.n_observations = n_self + n_other
-        for t, f, attr in ((other.first_seen_s, other.first_frame, "first"), (other.last_seen_s, other.last_frame,
-                                                                               "last")):
+        for time_attr, frame_attr, earliest in (("first_seen_s", "first_frame", True),
+                                                ("first_any_s", "first_any_frame", True),
+                                                ("last_seen_s", "last_frame", False)):
+            t = getattr(other, time_attr)
             if t is None:
                 continue
-            cur = getattr(self, f"{attr}_seen_s")
-            if cur is None or (t < cur if attr == "first" else t > cur):
-                setattr(self, f"{attr}_seen_s", t)
-                setattr(self, f"{attr}_frame", f)
+            cur = getattr(self, time_attr)
+            if cur is None or (t < cur if earliest else t > cur):
+                setattr(self, time_attr, t)
+                setattr(self, frame_attr, getattr(other, frame_attr))
         self.best_views = sorted(set(self.best_views) | set(other.best_views), key=lambda v: -v[0])[:8]
         self.recent_frames = deque(sorted(set(self.recent_frames) | set(other.recent_frames))[-RECENT_FRAMES:],
                                    maxlen=RECENT_FRAMES)

@@ -214,3 +214,19 @@ def test_features_keep_geometrically_overlapping_observations_apart(orbit_frames
     same = {0: canned[0], 1: [Detection2D(1, "chair", m1, 1.0, a)]}
     mem2 = build_memory(seq[:2], dataclasses.replace(cfg, instances_options={"detections": same}))
     assert len(mem2.instances) == 1 and mem2.instances[0].feature is not None
+
+
+def test_first_seen_counts_only_sightings_not_border_slivers(orbit_frames):
+    """first_seen_s is the first frame whose mask reaches the sighting fraction, as the benchmark defines it."""
+    w, frames = orbit_frames
+    frac = 0.04
+    mem = build_memory(frames, dataclasses.replace(CFG, sighting_min_fraction=frac))
+    for inst in mem.instances:
+        oid = min(w.boxes, key=lambda t: np.linalg.norm(t[2].center - inst.box.center))[0]
+        counts = [int(np.sum(f.instance_ids == oid)) for f in frames]
+        sighted = [f.timestamp_s for f, c in zip(frames, counts) if c >= frac * f.instance_ids.size]
+        expected = sighted[0] if sighted else min(f.timestamp_s for f, c in zip(frames, counts) if c > 0)
+        assert inst.first_seen_s == pytest.approx(expected), (inst.category, counts)
+    # with a huge threshold nothing is ever "sighted": the first observation of any size is the fallback
+    mem_any = build_memory(frames, dataclasses.replace(CFG, sighting_min_fraction=1.0))
+    assert min(i.first_seen_s for i in mem_any.instances) == frames[0].timestamp_s
