@@ -277,7 +277,7 @@ def offset_polygon(poly: np.ndarray, d: float) -> np.ndarray:
 
 def room_polygon(grid: np.ndarray, origin_xy: np.ndarray, cell_m: float, close_m: float = 0.1,
                  simplify_m: float | None = None, walls: np.ndarray | None = None,
-                 wall_dilate_m: float = 0.075) -> tuple[np.ndarray, float]:
+                 wall_dilate_m: float = 0.075, seal_gap_m: float = 0.25) -> tuple[np.ndarray, float]:
     """The room's floor polygon (M, 2) counter-clockwise and its area in m² from a carved grid.
 
     Args:
@@ -289,7 +289,10 @@ def room_polygon(grid: np.ndarray, origin_xy: np.ndarray, cell_m: float, close_m
         walls: optional [ix, iy] bool cells with vertical surfaces (same grid). When given, floor space the
             camera never looked across (e.g. along a wall it never faced) is filled in too: cells reachable
             from the carved region without crossing a wall (walls grown by ``wall_dilate_m``), within the
-            carved region's bounding box.
+            carved region's bounding box. Connectivity is tested with walls grown by ``seal_gap_m``, so a
+            gap of up to twice that in a wall the camera saw (a corner seam, an unseen strip) does not let
+            the fill flood the space behind it (e.g. the notch outside an L-shaped room); the filled region
+            is then grown back by ``seal_gap_m`` up to ``wall_dilate_m`` from the walls.
 
     Returns:
         (polygon, area_m2); an empty (0, 2) polygon and 0.0 when nothing was carved.
@@ -305,16 +308,23 @@ def room_polygon(grid: np.ndarray, origin_xy: np.ndarray, cell_m: float, close_m
     g = ndimage.binary_closing(g, structure=disk)
     g = ndimage.binary_fill_holes(g)
     if walls is not None and walls.any():
-        rw = max(1, int(round(wall_dilate_m / cell_m)))
-        wd = np.hypot(*np.mgrid[-rw:rw + 1, -rw:rw + 1]) <= rw + 1e-9
-        blocked = ndimage.binary_dilation(np.pad(walls, pad), structure=wd)
+        def disk_of(m: float) -> np.ndarray:
+            k = max(1, int(round(m / cell_m)))
+            return np.hypot(*np.mgrid[-k:k + 1, -k:k + 1]) <= k + 1e-9
+
+        wall_cells = np.pad(walls, pad)
+        near_wall = ndimage.binary_dilation(wall_cells, structure=disk_of(wall_dilate_m))
+        sealed = ndimage.binary_dilation(wall_cells, structure=disk_of(seal_gap_m))
         ix, iy = np.nonzero(g)
         box = np.zeros_like(g)
         box[ix.min():ix.max() + 1, iy.min():iy.max() + 1] = True
-        free_lab, _ = ndimage.label(box & ~blocked)
-        seeds = np.unique(free_lab[g & ~blocked])
+        free_lab, _ = ndimage.label(box & ~sealed)
+        # Seed only from cells a ray really crossed: the closing above also fills the inner corner of an
+        # L-shaped room, and seeding from those cells would flood the notch outside the room.
+        seeds = np.unique(free_lab[np.pad(grid, pad) & ~sealed])
         seeds = seeds[seeds > 0]
-        g = g | np.isin(free_lab, seeds)
+        filled = ndimage.binary_dilation(np.isin(free_lab, seeds), structure=disk_of(seal_gap_m))
+        g = g | (filled & ~near_wall & box)
         g = ndimage.binary_fill_holes(ndimage.binary_closing(g, structure=disk))
     lab, n = ndimage.label(g)
     if n > 1:

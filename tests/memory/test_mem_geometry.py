@@ -158,3 +158,28 @@ def test_vertical_snapping_to_floor_and_ceiling():
     on_table = OrientedBox.axis_aligned([1, 1, 0.75], [1.3, 1.2, 1.0])
     assert snap_box_vertically(on_table, 0.0, 2.6) is on_table
     assert snap_box_vertically(light, None, None) is light
+
+
+def test_room_polygon_fill_does_not_leak_through_a_wall_gap_into_an_l_rooms_notch():
+    """L room [0,6]² minus the notch [0,3]x[3,6] (27 m²); a 0.3 m gap in a notch wall and an uncarved corner."""
+    cell, margin = 0.025, 0.5
+    n = int(round((6 + 2 * margin) / cell))
+    centres = (np.arange(n) + 0.5) * cell - margin
+    x, y = np.meshgrid(centres, centres, indexing="ij")  # grid[ix, iy]
+    inside = (x > 0) & (x < 6) & (y > 0) & (y < 6) & ~((x < 3) & (y > 3))
+    on = lambda v, c: np.abs(v - c) < cell  # noqa: E731
+    walls = (on(x, 0) & (y <= 3)) | (on(x, 6) & (y >= 0) & (y <= 6)) | (on(y, 0) & (x >= 0) & (x <= 6))
+    walls |= (on(y, 6) & (x >= 3) & (x <= 6)) | (on(x, 3) & (y >= 3) & (y <= 6))
+    walls |= on(y, 3) & (x >= 0) & (x <= 3) & ~((x > 2.4) & (x < 2.7))  # the notch wall, with a seam
+    carved = inside & ~((x > 5) & (y < 1)) & ~walls  # a corner the camera never looked into
+    origin = np.array([-margin, -margin])
+    _, perfect = room_polygon(inside & ~walls, origin, cell)  # every floor cell seen (wall cells excluded)
+    assert perfect == pytest.approx(27.0, rel=0.04)
+    _, area = room_polygon(carved, origin, cell, walls=walls)
+    assert area == pytest.approx(perfect, rel=0.01)
+    # without wall evidence the unseen corner stays out: the fill is what recovers it
+    _, carved_only = room_polygon(carved, origin, cell)
+    assert carved_only < perfect - 0.8
+    # a seal narrower than the seam floods the 9 m² notch: the gap in this test is real
+    _, leaked = room_polygon(carved, origin, cell, walls=walls, seal_gap_m=0.1)
+    assert leaked > perfect + 8.0
