@@ -15,11 +15,11 @@ from rich.console import Console
 
 from spatialmem.errors import SpatialMemError
 
-COMMAND_MODULES: tuple[str, ...] = (
+COMMAND_MODULES: tuple[str, ...] = (  # in pipeline order, as `spatialmem --help` lists them
     "spatialmem.commands.synth",
-    "spatialmem.commands.qa",
     "spatialmem.commands.memory",
     "spatialmem.commands.dsl",
+    "spatialmem.commands.qa",
 )
 
 app = typer.Typer(
