@@ -7,7 +7,6 @@ benchmark run records the failure and continues.
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -65,41 +64,30 @@ class AnswerRecord:
         }
 
 
-def format_number(value: float) -> str:
-    """A number written plainly, as a model would: integers without decimals, else <= 2 decimals."""
-    v = float(value)
-    if not math.isfinite(v):
-        return str(v)
-    if abs(v - round(v)) < 1e-9:
-        return str(int(round(v)))
-    return f"{v:.2f}".rstrip("0").rstrip(".")
+def option_letters(options) -> set[str]:
+    """The letters of a question's options ("A. left" -> "A"; letters by position when absent, as choose() does)."""
+    from spatialmem.dsl.impls import parse_options
+
+    return {letter for letter, _ in parse_options(options)}
 
 
-def format_answer(answer_text: str, answer_value: object, question: Question) -> str:
-    """The model-style answer: the option letter for MC questions, else the value's text."""
+def format_answer(answer_text: str, question: Question) -> str:
+    """The model-style answer: the option letter for MC questions, else the value's text.
+
+    A leading letter ("B", "b.", "(B) right") counts only when it is one of the question's option letters;
+    any other text is returned as it is.
+    """
     text = str(answer_text or "").strip()
     if question.options:
         m = _LETTER_RE.match(text)
-        if m:
+        if m and m.group(1).upper() in option_letters(question.options):
             return m.group(1).upper()
-        return text
-    if isinstance(answer_value, bool):
-        return text
-    if isinstance(answer_value, (int, float)) and text == "":
-        return format_number(answer_value)
     return text
 
 
 def _diag_text(exc: ProgramError) -> str:
     """The rendered diagnostics of a rejected / failed program (the exception's text when it has them)."""
-    text = str(exc).strip()
-    if text:
-        return text
-    lines = []
-    for d in getattr(exc, "diagnostics", ())[:3]:
-        render = getattr(d, "render", None)
-        lines.append(render() if callable(render) else str(d))
-    return "\n".join(lines) or type(exc).__name__
+    return str(exc).strip() or "\n".join(d.render() for d in exc.diagnostics[:3]) or type(exc).__name__
 
 
 def answer_question(question: Question, memory, planner: Planner, summary: dict | None = None) -> AnswerRecord:
@@ -138,7 +126,8 @@ def answer_question(question: Question, memory, planner: Planner, summary: dict 
     program, planner_name, notes = plan.program, plan.planner, dict(plan.notes)
     t1 = time.perf_counter()
     try:
-        result = run_program(program, memory)
+        # a planner that already ran the program on this memory (the LLM planner's dry run) hands its result over
+        result = plan.result if plan.result is not None else run_program(program, memory)
     except ProgramRuntimeError as exc:
         timings["run_s"] = time.perf_counter() - t1
         return fail("runtime", _diag_text(exc))
@@ -146,8 +135,8 @@ def answer_question(question: Question, memory, planner: Planner, summary: dict 
         timings["run_s"] = time.perf_counter() - t1
         return fail("check", _diag_text(exc))
     timings["run_s"] = time.perf_counter() - t1
-    answer = format_answer(result.answer_text, result.answer, question)
-    images = tuple(getattr(result, "images", ()) or ())
+    answer = format_answer(result.answer_text, question)
+    images = result.images
     if images and hasattr(planner, "answer_with_images"):
         t2 = time.perf_counter()
         try:
@@ -158,7 +147,7 @@ def answer_question(question: Question, memory, planner: Planner, summary: dict 
         timings["vision_s"] = time.perf_counter() - t2
         if seen:
             notes["program_answer"] = answer
-            answer = format_answer(seen, None, question)
+            answer = format_answer(seen, question)
     timings["total_s"] = time.perf_counter() - t0
     return AnswerRecord(
         id=question.id,
@@ -166,8 +155,8 @@ def answer_question(question: Question, memory, planner: Planner, summary: dict 
         ok=bool(answer),
         program=program,
         planner=planner_name,
-        value_type=str(getattr(result, "value_type", "")),
-        trace=tuple(getattr(result, "trace", ()) or ()),
+        value_type=result.value_type,
+        trace=result.trace,
         error=None if answer else "the program produced an empty answer",
         error_kind=None if answer else "other",
         timings=timings,

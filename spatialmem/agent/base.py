@@ -46,11 +46,15 @@ class Plan:
         program: source text of the program (ends with an ``answer(...)`` call).
         planner: name of the planner that produced it (``"template"``, ``"llm"``).
         notes: free-form details (inferred question type, number of LLM repair rounds ...).
+        result: the :class:`~spatialmem.dsl.interpreter.RunResult` of running ``program`` on the memory
+            given to ``plan`` (a planner that already ran it, e.g. the LLM planner's dry run); None = not run.
+            :func:`~spatialmem.agent.answer.answer_question` reuses it instead of running the program again.
     """
 
     program: str
     planner: str
     notes: dict[str, Any] = field(default_factory=dict)
+    result: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

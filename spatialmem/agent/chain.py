@@ -34,7 +34,7 @@ class ChainPlanner:
             if self._llm is None:
                 raise
             plan = self._llm.plan(question, memory_summary, memory)
-            return Plan(plan.program, plan.planner, {**plan.notes, "template_error": str(exc)})
+            return Plan(plan.program, plan.planner, {**plan.notes, "template_error": str(exc)}, plan.result)
 
     def answer_with_images(self, question: Question, result, program: str) -> str | None:
         """Delegate image questions to the LLM planner when there is one."""

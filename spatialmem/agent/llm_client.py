@@ -9,6 +9,7 @@ endpoint and the fix.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from spatialmem.errors import InputError, LLMError, require_package
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,8 @@ class LLMConfig:
     Attributes:
         base_url: the OpenAI-compatible API root, e.g. ``http://127.0.0.1:8000/v1``; None = api.openai.com.
         model: model name as the server knows it.
-        api_key_env: environment variable holding the API key; local servers need none ("EMPTY" is sent).
+        api_key_env: environment variable holding the API key; local servers (127.0.0.1, localhost, ::1)
+            need none ("EMPTY" is sent); any other host without a key is refused with :class:`LLMError`.
         temperature: sampling temperature (0 = deterministic as far as the server allows).
         timeout_s: seconds to wait for one request.
         max_retries: retries after the first attempt on timeouts / connection errors / 429 / 5xx.
@@ -55,9 +59,15 @@ class LLMConfig:
             raise InputError(f"LLM backoff must be >= 0 s, got {self.backoff}")
 
     @property
+    def is_default_host(self) -> bool:
+        """True for api.openai.com (``base_url`` None or pointing there)."""
+        return self.base_url is None or (urlparse(self.base_url).hostname or "") == "api.openai.com"
+
+    @property
     def is_local(self) -> bool:
+        """True for a server on this machine (127.0.0.1, localhost, ::1, 0.0.0.0): it may run without a key."""
         host = urlparse(self.base_url or "").hostname or ""
-        return host in ("127.0.0.1", "localhost", "::1", "0.0.0.0") or host.endswith(".local")
+        return host in ("127.0.0.1", "localhost", "::1", "0.0.0.0")
 
 
 @dataclass(frozen=True)
@@ -79,15 +89,16 @@ class LLMClient:
         self._openai = require_package("openai", "llm", "the LLM planner")
         key = os.environ.get(config.api_key_env or "", "")
         if not key:
-            if config.base_url and config.is_local:
-                key = "EMPTY"
-            elif config.base_url is None:
+            if not config.is_local:
+                where = config.base_url or "api.openai.com"
                 raise LLMError(
-                    f"no API key: environment variable {config.api_key_env!r} is empty; "
-                    "export it or pass --llm-api-key-env NAME"
+                    f"no API key for {where}: environment variable {config.api_key_env!r} is empty; "
+                    f"export {config.api_key_env or 'OPENAI_API_KEY'}=... or pass --llm-api-key-env NAME "
+                    "(only local servers on 127.0.0.1 / localhost / ::1 are used without a key)"
                 )
-            else:
-                key = "EMPTY"
+            key = "EMPTY"
+        elif not config.is_local and not config.is_default_host:
+            _log.warning("sending the API key from $%s to %s", config.api_key_env, config.base_url)
         self._client = self._openai.OpenAI(
             base_url=config.base_url, api_key=key, timeout=config.timeout_s, max_retries=0
         )

@@ -25,9 +25,10 @@ import numpy as np
 from spatialmem.agent.base import Plan, PlannerConfig, Question
 from spatialmem.agent.llm_client import LLMClient
 from spatialmem.agent.prompts import build_messages, extract_program, repair_message, vision_messages
-from spatialmem.errors import InputError, LLMError, ProgramError, ProgramRuntimeError
+from spatialmem.errors import InputError, LLMError, ProgramError
 
 _SAFE_RE = re.compile(r"[^A-Za-z0-9._-]+")
+_EMPTY_REPLY = "E-EMPTY 1:1: the reply contained no program\n  hint: reply with the program inside a ```sm fence"
 
 
 def image_data_url(image: np.ndarray) -> str:
@@ -107,28 +108,26 @@ class LLMPlanner:
             self._reference = reference_text()
         return self._reference
 
-    def _diagnose(self, program: str, memory) -> str:
-        """Rendered diagnostics for ``program`` ("" when it parses and checks cleanly)."""
+    def _diagnose(self, program: str, memory) -> tuple[str, Any]:
+        """Rendered diagnostics for ``program`` ("" when it parses and checks cleanly) and the dry run's
+        RunResult (None when there is no memory or the program failed)."""
         from spatialmem.dsl import check, execute, parse
 
         if not program.strip():
-            return "E-EMPTY 1:1: the reply contained no program\n  hint: reply with the program inside a ```sm fence"
+            return _EMPTY_REPLY, None
         try:
             prog = parse(program)
         except ProgramError as exc:
-            return render_diagnostics(exc.diagnostics) or str(exc)
+            return render_diagnostics(exc.diagnostics) or str(exc), None
         if memory is None:
-            return ""
+            return "", None
         diags = check(prog, memory)
         if diags:
-            return render_diagnostics(diags)
+            return render_diagnostics(diags), None
         try:  # a dry run: runtime failures (e.g. the("chair") with three chairs) are repairable too
-            execute(prog, memory)
-        except ProgramRuntimeError as exc:
-            return render_diagnostics(exc.diagnostics) or str(exc)
-        except ProgramError as exc:
-            return render_diagnostics(exc.diagnostics) or str(exc)
-        return ""
+            return "", execute(prog, memory)
+        except ProgramError as exc:  # ProgramRuntimeError included
+            return render_diagnostics(exc.diagnostics) or str(exc), None
 
     def plan(self, question: Question, memory_summary: dict, memory=None) -> Plan:
         """Ask the model, repair until the program checks, return it.
@@ -153,10 +152,10 @@ class LLMPlanner:
             log.log("reply", attempt=attempt, text=reply.text, model=reply.model, attempts=reply.attempts,
                     elapsed_s=round(reply.elapsed_s, 4))
             program = extract_program(reply.text)
-            diagnostics = self._diagnose(program, memory)
+            diagnostics, result = self._diagnose(program, memory)
             if not diagnostics:
                 log.log("accepted", attempt=attempt, program=program)
-                return Plan(program=program, planner=self.name, notes={"llm_attempts": attempt})
+                return Plan(program=program, planner=self.name, notes={"llm_attempts": attempt}, result=result)
             log.log("diagnostics", attempt=attempt, program=program, text=diagnostics)
             messages = messages + [{"role": "assistant", "content": reply.text}, repair_message(program, diagnostics)]
         first = diagnostics.splitlines()[0] if diagnostics else "none"

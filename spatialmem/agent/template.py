@@ -20,17 +20,20 @@ import re
 from collections.abc import Callable, Sequence
 
 from spatialmem.agent.base import Plan, PlannerConfig, Question, cannot_plan
+from spatialmem.dsl.check import SYNONYMS
 from spatialmem.errors import PlanningError
 
-_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "sofa": ("couch",),
-    "tv": ("television", "tv screen", "monitor"),
-    "trash bin": ("trash can", "garbage bin", "waste bin", "bin", "trashcan", "dustbin"),
-    "refrigerator": ("fridge",),
-    "bed": ("bedframe",),
-    "ceiling light": ("ceiling lamp",),
-    "table": ("desk table",),
-}
+
+def _synonyms_by_category() -> dict[str, tuple[str, ...]]:
+    """Memory category -> the common names that mean it, inverted from the checker's table (one source)."""
+    out: dict[str, list[str]] = {}
+    for alias, targets in SYNONYMS.items():
+        for target in targets:
+            out.setdefault(target, []).append(alias)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+_SYNONYMS: dict[str, tuple[str, ...]] = _synonyms_by_category()
 _DIRECTION_SCHEME = {
     "object_rel_direction_easy": "left_right",
     "object_rel_direction_medium": "left_right_back",
@@ -94,25 +97,26 @@ def resolve_category(raw: str, categories: Sequence[str]) -> str:
     for cand in candidates:
         if cand in cats:
             return cats[cand]
-    for canonical, alts in _SYNONYMS.items():
-        if canonical in cats and any(c in alts for c in candidates):
-            return cats[canonical]
+    for cand in candidates:
+        for target in SYNONYMS.get(cand, ()):
+            if target in cats:
+                return cats[target]
     return name
 
 
 def find_category_in(text: str, categories: Sequence[str]) -> str | None:
     """The memory category named in ``text`` (longest match, then earliest), case-insensitive."""
     low = text.lower()
-    best: tuple[int, int, str] | None = None
+    best: tuple[int, int, int, str] | None = None
     for cat in categories:
-        forms = [cat.lower()] + [a for c, alts in _SYNONYMS.items() if c == cat.lower() for a in alts]
-        for form in forms:
+        forms = [(cat.lower(), 0)] + [(a, 1) for c, alts in _SYNONYMS.items() if c == cat.lower() for a in alts]
+        for form, is_synonym in forms:
             m = re.search(r"(?<![a-z])" + re.escape(form) + r"(?:e?s)?(?![a-z])", low)
-            if m:
-                key = (-len(form), m.start(), cat)
+            if m:  # longest, then earliest, then a category's own name before another's synonym
+                key = (-len(form), m.start(), is_synonym, cat)
                 if best is None or key < best:
                     best = key
-    return None if best is None else best[2]
+    return None if best is None else best[3]
 
 
 class TemplatePlanner:

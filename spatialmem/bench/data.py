@@ -14,11 +14,11 @@ import csv
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from spatialmem.agent.base import Question
-from spatialmem.errors import FormatError, InputError, MissingDependencyError, require_package
+from spatialmem.errors import FormatError, InputError, require_package
 
 REQUIRED_FIELDS: tuple[str, ...] = ("id", "scene_name", "question", "ground_truth")
 
@@ -173,10 +173,7 @@ def _iter_csv(path: Path) -> Iterator[tuple[int, object]]:
 
 
 def _iter_parquet(path: Path) -> Iterator[tuple[int, object]]:
-    try:
-        pq = require_package("pyarrow.parquet", "bench", "reading Parquet question files")
-    except MissingDependencyError:
-        raise
+    pq = require_package("pyarrow.parquet", "bench", "reading Parquet question files")
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for broken files
@@ -209,6 +206,7 @@ def load_questions(path: str | Path, strict: bool = False) -> LoadResult:
         raise InputError(f"question file {p}: unknown format {suffix!r}; use .jsonl, .parquet or .csv")
     result = LoadResult(path=p)
     seen: dict[str, int] = {}
+    error_ids: set[str] = set()
     for row, raw in rows:
         if isinstance(raw, Exception):
             item: BenchQuestion | RowError = RowError(row, "<json>", f"{p} row {row}: invalid JSON ({raw})")
@@ -222,8 +220,14 @@ def load_questions(path: str | Path, strict: bool = False) -> LoadResult:
         if isinstance(item, RowError):
             if strict:
                 raise FormatError(item.message)
+            if item.id is not None and (item.id in seen or item.id in error_ids):
+                item = replace(item, id=f"{item.id}@row{row}")  # never shares an id with another row
+            if item.id is not None:
+                error_ids.add(item.id)
             result.errors.append(item)
         else:
             seen[item.id] = row
             result.questions.append(item)
+    # a malformed row that came before a valid row with its id gets the duplicate-id treatment too
+    result.errors[:] = [replace(e, id=f"{e.id}@row{e.row}") if e.id in seen else e for e in result.errors]
     return result

@@ -8,7 +8,8 @@
   occurs in VSI-Bench; here it scores 1 for an exact 0 prediction and 0 otherwise.)
 * Per question type: mean score. Task scores: the three ``object_rel_direction_*`` types are merged
   into ``object_rel_direction`` as the mean of their three type means; overall = unweighted mean of
-  the task scores (eight tasks on a complete benchmark).
+  the scores of the official eight :data:`TASKS` that are present. Rows of any other question type
+  (custom types, malformed rows) are reported under ``"other"`` and never averaged into overall.
 
 Baselines (reported beside a method's scores):
 
@@ -92,8 +93,9 @@ def mean_relative_accuracy(pred: float, gt: float) -> float:
     if gt == 0:
         return 1.0 if pred == 0 else 0.0
     rel = abs(pred - gt) / abs(gt)
-    # a tiny tolerance keeps hand-computed boundary cases (e.g. rel = 0.05 at theta = 0.95) exact
-    return float(np.mean(rel <= (1.0 - MRA_THRESHOLDS) + 1e-9))
+    # no tolerance: exactly the lmms-eval comparison, float rounding at the boundaries included
+    # (e.g. pred 1.35 vs gt 1 fails theta = 0.65 there too and scores 0.3)
+    return float(np.mean(rel <= 1.0 - MRA_THRESHOLDS))
 
 
 def numeric_score(prediction: object, ground_truth: object) -> float:
@@ -133,8 +135,10 @@ def aggregate(type_scores: Mapping[str, Iterable[float]]) -> dict:
         type_scores: question type -> the scores of its questions.
 
     Returns:
-        ``{"per_type": {type: mean}, "counts": {type: n}, "per_task": {task: score}, "overall": float|None}``;
-        tasks appear in :data:`TASKS` order, then any unknown types alphabetically.
+        ``{"per_type": {type: mean}, "counts": {type: n}, "per_task": {task: score}, "other": {type: mean},
+        "overall": float|None}``; ``per_task`` holds only the official :data:`TASKS` present, in that order;
+        question types outside :data:`QUESTION_TYPES` go to ``other`` (alphabetically) and do not count
+        towards ``overall`` (the unweighted mean of ``per_task``).
     """
     per_type: dict[str, float] = {}
     counts: dict[str, int] = {}
@@ -144,16 +148,16 @@ def aggregate(type_scores: Mapping[str, Iterable[float]]) -> dict:
             per_type[qtype] = float(np.mean(vals))
             counts[qtype] = len(vals)
     per_task: dict[str, float] = {}
-    extra = sorted(t for t in per_type if t not in QUESTION_TYPES)
-    for task in list(TASKS) + extra:
+    for task in TASKS:
         if task == "object_rel_direction":
             parts = [per_type[t] for t in REL_DIRECTION_TYPES if t in per_type]
             if parts:
                 per_task[task] = float(np.mean(parts))
         elif task in per_type:
             per_task[task] = per_type[task]
+    other = {t: per_type[t] for t in sorted(per_type) if t not in QUESTION_TYPES}
     overall = float(np.mean(list(per_task.values()))) if per_task else None
-    return {"per_type": per_type, "counts": counts, "per_task": per_task, "overall": overall}
+    return {"per_type": per_type, "counts": counts, "per_task": per_task, "other": other, "overall": overall}
 
 
 @dataclass(frozen=True)
@@ -191,10 +195,15 @@ def chance_baseline(rows: Sequence[ScoredRow]) -> dict:
         else:
             numeric.add(r.question_type)
     agg = aggregate(by_type)
+    official_numeric = False
     for qtype in numeric:
         agg["per_type"][qtype] = None
-        agg["per_task"][task_of(qtype)] = None
-    if numeric:
+        if qtype in QUESTION_TYPES:
+            agg["per_task"][task_of(qtype)] = None
+            official_numeric = True
+        else:
+            agg["other"][qtype] = None
+    if official_numeric:
         agg["overall"] = None
     return agg
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from spatialmem.bench.metrics import (
+    QUESTION_TYPES,
     REL_DIRECTION_TYPES,
     ScoredRow,
     aggregate,
@@ -48,7 +49,8 @@ def read_predictions(path: Path) -> dict[str, dict]:
     rows: dict[str, dict] = {}
     if not path.is_file():
         return rows
-    with path.open(encoding="utf-8") as fh:
+    # errors="replace": a line cut off inside a multi-byte character must not stop a resume
+    with path.open(encoding="utf-8", errors="replace") as fh:
         for line in fh:
             line = line.strip()
             if not line:
@@ -69,17 +71,20 @@ class PredictionWriter:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._fh = path.open("a+", encoding="utf-8")
-        self._fh.seek(0, os.SEEK_END)
-        if self._fh.tell() > 0:  # repair a last line cut short by an interrupted run
-            self._fh.seek(self._fh.tell() - 1)
-            last = self._fh.read(1)
-            self._fh.seek(0, os.SEEK_END)
-            if last != "\n":
-                self._fh.write("\n")
+        needs_newline = False
+        if path.is_file():  # repair a last line cut short by an interrupted run (bytes: it may end mid-character)
+            with path.open("rb") as raw:
+                raw.seek(0, os.SEEK_END)
+                if raw.tell() > 0:
+                    raw.seek(-1, os.SEEK_END)
+                    needs_newline = raw.read(1) != b"\n"
+        self._fh = path.open("a", encoding="utf-8")
+        if needs_newline:
+            self._fh.write("\n")
 
     def write(self, row: dict) -> None:
-        line = json.dumps(row, ensure_ascii=False, default=str)
+        # ASCII only: a line cut short by a crash can then never end inside a multi-byte character
+        line = json.dumps(row, ensure_ascii=True, default=str)
         with self._lock:
             self._fh.write(line + "\n")
             self._fh.flush()
@@ -161,17 +166,27 @@ def markdown_table(summary: dict[str, Any]) -> str:
                         f"| &nbsp;&nbsp;{t.rsplit('_', 1)[1]} | {counts[t]} | {_pct(method['per_type'][t])} "
                         f"| {_pct(base['frequency']['per_type'].get(t))} | {_pct(base['chance']['per_type'].get(t))} |"
                     )
+    n_official = sum(n for t, n in counts.items() if t in QUESTION_TYPES)
     lines.append(
-        f"| **overall** | {summary['n_questions']} | **{_pct(method['overall'])}** "
+        f"| **overall** | {n_official} | **{_pct(method['overall'])}** "
         f"| {_pct(base['frequency']['overall'])} | {_pct(base['chance']['overall'])} |"
     )
+    for qtype, score in method.get("other", {}).items():
+        lines.append(
+            f"| other: {qtype} | {counts.get(qtype, 0)} | {_pct(score)} "
+            f"| {_pct(base['frequency'].get('other', {}).get(qtype))} "
+            f"| {_pct(base['chance'].get('other', {}).get(qtype))} |"
+        )
     notes = [
         "",
         "Scores in percent (VSI-Bench rules: MC accuracy, numeric MRA over thresholds 0.50..0.95; "
-        "overall = mean of task scores; relative direction = mean of easy/medium/hard).",
+        "overall = mean of the official task scores; relative direction = mean of easy/medium/hard).",
         "chance: uniform random option for MC, n/a for numeric. frequency: most common answer per task (MC), "
         "mean answer (numeric).",
     ]
+    if method.get("other"):
+        notes.append("other: rows of unknown or missing question type (e.g. malformed rows); "
+                     "reported separately, not part of overall.")
     if summary.get("n_failed"):
         notes.append(f"Failed questions (scored 0): {summary['n_failed']} {summary['failures']}.")
     return "\n".join(lines + notes) + "\n"

@@ -174,7 +174,7 @@ def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = N
         return row is not None and (row.get("ok") or not config.retry_failed)
 
     pconf = config.planner_config
-    if pconf.transcript_dir is None and config.planner != "template":
+    if pconf.transcript_dir is None and config.planner != "template" and pconf.llm is not None:
         pconf = PlannerConfig(pconf.llm, pconf.max_repairs, out / "transcripts", pconf.use_vision)
     if planner is None:
         planner = build_planner(config.planner, pconf)
@@ -231,7 +231,7 @@ def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = N
 
     t0 = time.perf_counter()
     current = read_predictions(pred_path)
-    wanted = [q.id for q in loaded.questions] + [e.id or f"row-{e.row}" for e in loaded.errors]
+    wanted = dict.fromkeys([q.id for q in loaded.questions] + [e.id or f"row-{e.row}" for e in loaded.errors])
     rows = [current[i] for i in wanted if i in current]
     meta = {
         "planner": config.planner,

@@ -104,8 +104,6 @@ def check_cmd(
         diags = check(prog, _load(memory) if memory is not None else None)
         if diags:
             raise ProgramError(f"{len(diags)} problem(s)", tuple(diags))
-    except ProgramRuntimeError:  # pragma: no cover - check never runs anything
-        raise
     except ProgramError as exc:
         _fail(exc, name, as_json, out, err)
     if as_json:

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from spatialmem.errors import InputError, LLMError, PlanningError, ProgramError, ProgramRuntimeError
+from spatialmem.errors import InputError, LLMError, PlanningError, ProgramError, ProgramRuntimeError, SpatialMemError
 
 PlannerOpt = Annotated[str, typer.Option("--planner", help="template | llm | chain (template first, then LLM).")]
 BaseUrlOpt = Annotated[
@@ -42,7 +42,13 @@ def llm_config_from_options(base_url: str, model: str, api_key_env: str, tempera
                      timeout_s=timeout_s, max_retries=retries, backoff=backoff, vision_model=vision_model or None)
 
 
-_ERRORS = {"planning": PlanningError, "check": ProgramError, "runtime": ProgramRuntimeError, "llm": LLMError}
+_ERRORS = {"planning": PlanningError, "check": ProgramError, "runtime": ProgramRuntimeError, "llm": LLMError,
+           "other": SpatialMemError}
+
+
+def _error_class(kind: str | None) -> type[SpatialMemError]:
+    """The error (and so the exit code) for a failed record's ``error_kind``; unknown kinds exit 1."""
+    return _ERRORS.get(kind or "", SpatialMemError)
 
 
 def register(app: typer.Typer) -> None:
@@ -94,15 +100,15 @@ def register(app: typer.Typer) -> None:
                 out.print(f"[bold]answer[/bold] {rec.answer}", highlight=False)
         if not rec.ok:
             if as_json:
-                raise typer.Exit(_ERRORS.get(rec.error_kind or "", PlanningError).exit_code)
-            raise _ERRORS.get(rec.error_kind or "", PlanningError)(rec.error or "failed")
+                raise typer.Exit(_error_class(rec.error_kind).exit_code)
+            raise _error_class(rec.error_kind)(rec.error or "failed")
 
     @app.command("eval")
     def evaluate(
         questions: Annotated[Path, typer.Argument(help="Questions (.jsonl, .parquet or .csv, VSI-Bench schema).")],
         memories: Annotated[Path, typer.Option("--memories", help="One memory per scene: DIR/<scene_name>.")],
         out: Annotated[Path, typer.Option("--out", help="Results folder (reused to resume).")],
-        planner: PlannerOpt = "template",
+        planner: PlannerOpt = "chain",
         workers: Annotated[int, typer.Option("--workers", help="Threads answering questions in parallel.")] = 1,
         retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Re-answer previously failed ids.")] = False,
         limit: Annotated[int | None, typer.Option("--limit", help="Answer at most N pending questions.")] = None,

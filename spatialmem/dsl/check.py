@@ -19,10 +19,12 @@ MAX_LIST_LITERAL = 256
 MAX_DEPTH = 32
 MAX_IMAGE_SIDE = 2048
 
-# common names -> memory category names (the first one present in the memory is suggested first)
+# common names -> memory category names (the first one present in the memory is suggested first);
+# the single synonym table: the template planner (spatialmem.agent.template) matches question words with it too
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "couch": ("sofa",), "settee": ("sofa",), "loveseat": ("sofa",), "television": ("tv",), "tv set": ("tv",),
-    "television set": ("tv",), "screen": ("tv", "monitor"), "display": ("monitor", "tv"),
+    "television set": ("tv",), "tv screen": ("tv",), "monitor": ("tv",), "screen": ("tv", "monitor"),
+    "display": ("monitor", "tv"),
     "computer": ("laptop", "monitor"), "notebook": ("laptop",), "pc": ("laptop", "monitor"),
     "bin": ("trash bin",), "trash can": ("trash bin",), "garbage can": ("trash bin",), "garbage bin": ("trash bin",),
     "wastebasket": ("trash bin",), "waste bin": ("trash bin",), "trashcan": ("trash bin",),
@@ -39,7 +41,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "radiator": ("heater",), "oven": ("stove", "microwave"), "cooker": ("stove",), "microwave oven": ("microwave",),
     "cushion": ("pillow",), "chest of drawers": ("dresser",), "drawers": ("dresser",), "bag": ("backpack",),
     "rucksack": ("backpack",), "board": ("whiteboard",), "white board": ("whiteboard",), "carton": ("box",),
-    "bed frame": ("bed",), "window pane": ("window",),
+    "bed frame": ("bed",), "bedframe": ("bed",), "desk table": ("table",), "window pane": ("window",),
 }
 ALIASES: dict[str, str] = {
     "len": "count", "size": "count", "number": "count", "dist": "distance", "closest": "nearest",
@@ -114,10 +116,14 @@ class _Checker:
                 self.env[st.target] = t
             else:
                 self.expr(st.expr, 0)
-        if not any(c.func == "answer" for c in self.program.calls()):
+        answers = [c for c in self.program.calls() if c.func == "answer"]
+        if not answers:
             last = sts[-1].span if sts else None
             self.err("E230", "the program never calls answer(...)", last,
                      "end the program with answer(value), e.g. answer(x) or answer(choose(options, x))")
+        for extra in answers[1:]:
+            self.err("E231", f"answer(...) is called {len(answers)} times; a program gives exactly one answer",
+                     extra.span, "compute the value first (x = ...) and call answer(x) once, at the end")
         return self.diags
 
     # ------------------------------------------------------------ expressions
@@ -331,6 +337,12 @@ class _Checker:
         return bound if ok else None
 
     def argument(self, op: Op, p, arg: ast.Node, t: T.Type) -> None:
+        if t.kind == "Nothing":
+            inner = f"{arg.func}(...)" if isinstance(arg, ast.Call) else "it"
+            self.err("E210", f"argument '{p.name}' of {op.name}() has no value: {inner} returns nothing", arg.span,
+                     "answer(...) and look(...) return nothing; call them as separate statements, "
+                     "e.g. look(topdown()) on one line and answer(x) on the next")
+            return
         why = T.compatible(t, p.type)
         if why == "unit":
             self.err("E211", f"argument '{p.name}' of {op.name}() must be {p.type}, got {t}", arg.span,
@@ -369,8 +381,13 @@ class _Checker:
         name = lit.value.strip().lower()
         if name in self.cats:
             return
-        sugg = suggest_category(name, self.cats)
-        known = ", ".join(list(self.cats)[:30]) or "(none)"
-        hint = (f'did you mean "{sugg[0]}"' + (f" (or {', '.join(repr(s) for s in sugg[1:])})" if sugg[1:] else "")
-                + "? " if sugg else "") + f"categories in this memory: {known}"
-        self.err("E240", f'category "{lit.value}" is not in this memory', lit.span, hint)
+        self.err("E240", f'category "{lit.value}" is not in this memory', lit.span, category_hint(name, self.cats))
+
+
+def category_hint(name: str, categories) -> str:
+    """The repair hint for a category name that is not in the memory: closest names, then the known ones."""
+    cats = list(categories)
+    sugg = suggest_category(name, cats)
+    known = ", ".join(cats[:30]) or "(none)"
+    return (f'did you mean "{sugg[0]}"' + (f" (or {', '.join(repr(s) for s in sugg[1:])})" if sugg[1:] else "")
+            + "? " if sugg else "") + f"categories in this memory: {known}"

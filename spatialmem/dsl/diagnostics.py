@@ -7,13 +7,13 @@ Codes are stable (tests, planners and LLM repair prompts rely on them):
   ``E203`` unknown attribute, ``E204`` value not allowed for a parameter (e.g. a scheme name)
 * ``E210`` type mismatch, ``E211`` unit mismatch
 * ``E220`` undefined name, ``E221`` assignment to an operation name
-* ``E230`` missing ``answer(...)``
+* ``E230`` missing ``answer(...)``, ``E231`` ``answer(...)`` called more than once
 * ``E240`` category not in the memory
 * ``E300`` program too large (length, statements, list size, image size, nesting)
 * runtime: ``R400`` ambiguous (``the`` with several), ``R401`` empty set, ``R402`` no room known,
   ``R403`` no keyframe, ``R404`` bad value, ``R405`` arithmetic error, ``R406`` no option matches,
-  ``R407`` no cameras, ``R408`` no answer produced, ``R410`` step limit, ``R411`` time limit,
-  ``R412`` image too large, ``R413`` missing dependency / unavailable feature.
+  ``R407`` no cameras, ``R408`` no answer produced, ``R409`` result is not a finite number,
+  ``R410`` step limit, ``R411`` time limit, ``R412`` image too large, ``R413`` missing dependency / unavailable feature.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ CODES: dict[str, str] = {
     "E220": "undefined-name",
     "E221": "reserved-name",
     "E230": "missing-answer",
+    "E231": "multiple-answers",
     "E240": "unknown-category",
     "E300": "limits",
     "R400": "runtime-ambiguous",
@@ -44,6 +45,7 @@ CODES: dict[str, str] = {
     "R406": "runtime-no-option",
     "R407": "runtime-no-cameras",
     "R408": "runtime-no-answer",
+    "R409": "runtime-not-finite",
     "R410": "runtime-step-limit",
     "R411": "runtime-time-limit",
     "R412": "runtime-image-size",

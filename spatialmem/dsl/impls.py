@@ -61,7 +61,15 @@ def _describe(o: ObjectInstance) -> str:
 
 
 def _instances(ctx: Context, category: str) -> list[ObjectInstance]:
-    return ctx.memory.by_category(str(category))
+    insts = ctx.memory.by_category(str(category))
+    if not insts:
+        cats = ctx.memory.categories()
+        name = str(category).strip().lower()
+        if name not in cats:
+            from spatialmem.dsl.check import category_hint  # lazy: check imports the op table, which imports us
+
+            raise Fail("E240", f'category "{category}" is not in this memory', category_hint(name, cats))
+    return insts
 
 
 def _center_distance(a: ObjectInstance, b: ObjectInstance) -> float:

@@ -7,6 +7,7 @@ limit bound every run, and results are deterministic for a given memory.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -120,6 +121,7 @@ class _Runner:
     def e_index(self, node: ast.Index):
         base, idx = self.evaluate(node.value), self.evaluate(node.index)
         seq = base.items if isinstance(base, ObjectSet) else base
+        self._finite(node.index, idx)
         i = int(idx.value)
         if i != idx.value or not -len(seq) <= i < len(seq):
             self.fail("R404", f"index {idx.value:g} is out of range for {len(seq)} items", node.index.span,
@@ -130,9 +132,19 @@ class _Runner:
         v = self.evaluate(node.operand)
         if node.op == "not":
             return not v
-        return Quantity(-v.value, v.unit) if node.op == "-" else v
+        return self._finite(node, Quantity(-v.value, v.unit) if node.op == "-" else v)
+
+    def _finite(self, node: ast.Node, q):
+        """``q`` unchanged when it is a finite number (or not a number); otherwise an ``R409`` diagnostic."""
+        if isinstance(q, Quantity) and not math.isfinite(q.value):
+            self.fail("R409", f"the result is not a finite number ({q.value})", node.span,
+                      "keep numbers in a sensible range; check for overflowing products or huge literals")
+        return q
 
     def e_binop(self, node: ast.BinOp):
+        return self._finite(node, self._binop(node))
+
+    def _binop(self, node: ast.BinOp):
         a, b = self.evaluate(node.left), self.evaluate(node.right)
         op = node.op
         try:
@@ -189,6 +201,8 @@ class _Runner:
         for k in node.kwargs:
             values[_param_index(op)[k.name]] = self.evaluate(k.value)
         for p, v in zip(params, values):
+            for q in v if isinstance(v, tuple) else (v,):
+                self._finite(node, q)
             if p.choices and v not in p.choices:
                 self.fail("R404", f"{p.name}={v!r} is not allowed for {op.name}()", node.span,
                           f"choose one of: {', '.join(p.choices)}")

@@ -209,7 +209,8 @@ _OP_LIST: tuple[Op, ...] = (
     Op("look", (P("image", T.IMAGE),), T.NOTHING, "Rendering", "Show an image to the model that asked.",
        "look(topdown())", I.op_look),
     # ---------------------------------------------------------------- answers
-    Op("answer", (P("value", T.ANY),), T.NOTHING, "Answers", "Set the program's answer (required).",
+    Op("answer", (P("value", T.ANY),), T.NOTHING, "Answers", "Set the program's answer (required, exactly once; "
+       "takes a value, not look(...) or answer(...)).",
        'answer(distance(the("sofa"), the("tv")))', I.op_answer),
     Op("choose", (P("options", T.TEXTS), P("value", T.ANY)), T.CHOICE, "Answers",
        "Map a computed value (number, direction, route, object, ordered list, yes/no) onto an option letter.",

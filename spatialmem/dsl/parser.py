@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import ast as _pyast
 import functools
+import math
 import re
+import sys
 from pathlib import Path
 
 from lark import Lark, Token, Transformer
@@ -47,6 +49,14 @@ _FRIENDLY = {
 
 _STRINGS = re.compile(r'"([^"\\\n]|\\.)*"?|\'([^\'\\\n]|\\.)*\'?')
 _KEYWORDS = re.compile(r"(?<![\w.])(" + "|".join(k for k in _UNSUPPORTED if k != "print") + r")(?![\w(])")
+
+
+class _NumberOutOfRange(Exception):
+    """Raised from the number callback for a literal that is not a finite float."""
+
+    def __init__(self, token: Token) -> None:
+        super().__init__(str(token))
+        self.token = token
 
 
 class _BracketPostLex:
@@ -140,8 +150,13 @@ class _ToAst(Transformer):
 
     def number(self, c):
         text = str(c[0])
-        is_int = text.isdigit()
-        return ast.Num(_tspan(c[0]), float(int(text)) if is_int else float(text), is_int)
+        try:
+            value = float(text)  # correctly rounded, like float(int(text)), without the int digit limit
+        except (ValueError, OverflowError):
+            value = math.inf
+        if not math.isfinite(value):
+            raise _NumberOutOfRange(c[0])
+        return ast.Num(_tspan(c[0]), value, text.isdigit())
 
     def string(self, c):
         return ast.Str(_tspan(c[0]), _unquote(str(c[0])))
@@ -183,10 +198,21 @@ def _parse_cached(source: str) -> ast.Program:
 def _parse_uncached(source: str) -> ast.Program:
     try:
         statements = _parser().parse(source)
-    except VisitError as exc:  # only a malformed string escape can fail in a callback
+    except _NumberOutOfRange as exc:
+        raise ProgramError(*_number_error(exc.token, source)) from None
+    except VisitError as exc:  # a callback failed: an out-of-range number or a malformed string escape
+        if isinstance(exc.orig_exc, _NumberOutOfRange):
+            raise ProgramError(*_number_error(exc.orig_exc.token, source)) from None
         d = Diagnostic("E100", f"bad string literal: {exc.orig_exc}", hint="write plain quoted text, e.g. \"sofa\"")
         raise ProgramError(d.render(), (d,)) from None
     return ast.Program(tuple(statements), source)
+
+
+def _number_error(tok: Token, source: str) -> tuple[str, tuple[Diagnostic]]:
+    shown = str(tok) if len(str(tok)) <= 24 else str(tok)[:20] + "..."
+    d = make("E300", f"number out of range: {shown} is not a finite number", _tspan(tok), source,
+             hint=f"numbers must stay below about {sys.float_info.max:.1e}; write a smaller literal")
+    return d.render(), (d,)
 
 
 def parse(source: str) -> ast.Program:
@@ -196,7 +222,7 @@ def parse(source: str) -> ast.Program:
 
     Raises:
         ProgramError: with one diagnostic (code ``E100`` syntax, ``E101`` unsupported construct,
-            ``E300`` program too long).
+            ``E300`` program too long or a number literal out of range).
     """
     if not isinstance(source, str):
         raise ProgramError("program must be text", (Diagnostic("E100", "the program must be a string"),))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spatialmem.agent.answer import answer_question, format_answer, format_number
+from spatialmem.agent.answer import answer_question, format_answer
 from spatialmem.agent.base import Question
 from spatialmem.agent.template import TemplatePlanner
 from spatialmem.synth import templates as T
@@ -60,7 +60,15 @@ def test_runtime_and_check_failures_are_recorded(memory):
 
 
 def test_format_helpers():
-    assert format_number(3.0) == "3" and format_number(2.456) == "2.46" and format_number(0.5) == "0.5"
     q = Question("x", ("A. left", "B. right"))
-    assert format_answer("B. right", None, q) == "B" and format_answer("b", None, q) == "B"
-    assert format_answer("2.4", 2.4, Question("x")) == "2.4"
+    assert format_answer("B. right", q) == "B" and format_answer("b", q) == "B"
+    assert format_answer("2.4", Question("x")) == "2.4"
+
+
+def test_format_answer_accepts_only_the_questions_option_letters():
+    q = Question("x", ("A. left", "B. right"))
+    assert format_answer("(A) left", q) == "A"
+    assert format_answer("I think so", q) == "I think so"  # "I" is not an option letter
+    assert format_answer("C", q) == "C"  # returned as written (scores 0), never turned into a valid-looking pick
+    assert format_answer("x.", q) == "x."
+    assert format_answer("b", Question("x", ("left", "right"))) == "B"  # letters by position when absent

@@ -177,3 +177,30 @@ def test_runtime_error_is_repaired_too(chat_server, memory, tmp_path):
     with pytest.raises(dsl.ProgramError) as info:
         dsl.run_program(ambiguous, memory)
     assert info.value.diagnostics[0].render() in repair
+
+
+def test_remote_endpoint_without_key_is_refused(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("MY_KEY", raising=False)
+    for url in ("https://api.example.com/v1", None, "http://10.0.0.5:8000/v1"):
+        with pytest.raises(LLMError, match="OPENAI_API_KEY"):
+            LLMClient(LLMConfig(base_url=url, model="m"))
+    with pytest.raises(LLMError, match="MY_KEY"):
+        LLMClient(LLMConfig(base_url="https://api.example.com/v1", model="m", api_key_env="MY_KEY"))
+    for url in ("http://127.0.0.1:8000/v1", "http://localhost:11434/v1", "http://[::1]:8000/v1"):
+        client = LLMClient(LLMConfig(base_url=url, model="m"))
+        assert client._client.api_key == "EMPTY"
+    monkeypatch.setenv("MY_KEY", "sk-test")
+    client = LLMClient(LLMConfig(base_url="https://api.example.com/v1", model="m", api_key_env="MY_KEY"))
+    assert client._client.api_key == "sk-test"
+
+
+def test_accepted_program_runs_once(chat_server, memory, tmp_path, monkeypatch):
+    runs = []
+    real = dsl.run_checked
+    monkeypatch.setattr(dsl, "run_checked", lambda *a, **k: runs.append(1) or real(*a, **k))
+    chat_server.reply(f"```sm\n{GOOD}\n```")
+    rec = answer_question(QUESTION, memory, planner_for(chat_server, tmp_path))
+    assert rec.ok and rec.program == GOOD
+    assert len(runs) == 1  # the dry run's result is reused, not run a second time
+    assert rec.answer == real(dsl.parse(GOOD), memory).answer_text

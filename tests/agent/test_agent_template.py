@@ -192,3 +192,22 @@ def test_rel_distance_drops_candidates_missing_from_memory():
     opts = ["A. chair", "B. unicorn", "C. tv", "D. sofa"]
     assert 'among=["chair", "tv", "sofa"]' in plan(text, opts)
     assert 'among=["chair", "unicorn", "tv", "sofa"]' in plan(text, opts, summary={})
+
+
+def test_synonyms_come_from_the_checker_table():
+    from spatialmem.dsl.check import SYNONYMS
+
+    for alias, targets in SYNONYMS.items():
+        assert resolve_category(alias, [targets[0]]) == targets[0], alias
+        assert find_category_in(f"how far is the {alias} from here?", [targets[0]]) == targets[0], alias
+    # the checker's preference order decides between several memory categories
+    assert resolve_category("screen", ["monitor", "tv"]) == "tv"
+    assert resolve_category("display", ["monitor", "tv"]) == "monitor"
+
+
+def test_a_categorys_own_name_beats_another_categorys_synonym():
+    cats = ["chair", "stool", "desk", "table"]  # "stool" is also a synonym of chair, "desk" of table
+    assert find_category_in("Go forward until the stool", cats) == "stool"
+    assert find_category_in("Go forward until the desk is on your left", cats) == "desk"
+    assert resolve_category("stool", cats) == "stool"
+    assert find_category_in("Go forward until the stool", ["chair", "table"]) == "chair"

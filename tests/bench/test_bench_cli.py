@@ -55,3 +55,35 @@ def test_eval_command_writes_results_and_resumes(bench_dir, make_memory, invoke)
     assert res.exit_code == 0 and "skipped 6 already done" in res.output
     res = invoke("eval", qfile, "--memories", mem, "--out", out, "--planner", "llm")
     assert isinstance(res.exception, InputError) and "--llm-model" in str(res.exception)
+
+
+def test_eval_defaults_to_chain_which_is_template_without_llm(bench_dir, make_memory, invoke):
+    root, qfile, mem = bench_dir
+    store.save_memory(make_memory("scene_a"), mem / "scene_a")
+    out = root / "results"
+    res = invoke("eval", qfile, "--memories", mem, "--out", out, "--no-chart")
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["meta"]["planner"] == "chain"
+    assert not (out / "transcripts").exists()
+    rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    assert {r["planner"] for r in rows if r["ok"]} == {"template"}
+
+
+def test_ask_other_failure_exits_1(tmp_path, make_memory, invoke, monkeypatch):
+    from spatialmem.agent import base
+    from spatialmem.errors import SpatialMemError
+
+    class EmptyAnswer:
+        name = "empty"
+
+        def plan(self, question, memory_summary, memory=None):
+            return base.Plan('answer("")', "empty")
+
+    monkeypatch.setattr(base, "build_planner", lambda name, config=None: EmptyAnswer())
+    mem = tmp_path / "mem"
+    store.save_memory(make_memory("scene_a"), mem)
+    res = invoke("ask", mem, "anything", "--json")
+    assert json.loads(res.output)["error_kind"] == "other" and res.exit_code == 1
+    res = invoke("ask", mem, "anything")
+    assert type(res.exception) is SpatialMemError and res.exception.exit_code == 1

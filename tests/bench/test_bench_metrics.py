@@ -12,6 +12,7 @@ from spatialmem.bench.metrics import (
     first_word,
     frequency_baseline,
     mc_score,
+    mean_relative_accuracy,
     numeric_score,
     score_prediction,
 )
@@ -26,14 +27,16 @@ def test_thresholds_are_the_ten_vsibench_ones():
     "pred, gt, want",
     [
         ("10", "10", 1.0),
-        ("12", "10", 0.7),  # rel 0.20 <= 1-theta for theta 0.50..0.80 -> 7 of 10
-        ("8", "10", 0.7),
+        # rel 0.20 vs 1 - 0.80 = 0.19999999999999996 in floating point: 6 of 10, exactly as lmms-eval scores it
+        ("12", "10", 0.6),
+        ("8", "10", 0.6),
         ("15", "10", 0.1),  # rel 0.50 only passes theta = 0.50
         ("16", "10", 0.0),
         ("9.5", "10", 1.0),  # rel 0.05 passes every threshold (0.95 included)
         ("2.3", "2", 0.8),  # rel 0.15 -> theta 0.50..0.85 -> 8
-        ("12 meters", "10", 0.7),  # first word only
-        ("12.", "10", 0.7),  # trailing "." stripped
+        ("12 meters", "10", 0.6),  # first word only
+        ("12.", "10", 0.6),  # trailing "." stripped
+        ("1.35", "1", 0.3),  # rel 0.35000000000000009 > 1 - 0.65: no tolerance, like the reference
         ("about 10", "10", 0.0),  # first word "about" is unparseable
         ("", "10", 0.0),
         ("nan", "10", 0.0),
@@ -65,7 +68,7 @@ def test_score_prediction_dispatch():
     assert score_prediction("object_counting", "3", "3") == 1.0
     assert score_prediction("route_planning", "A.", "A") == 1.0
     assert score_prediction("custom_mc", "C", "C", ["A. x", "B. y", "C. z"]) == 1.0
-    assert score_prediction("custom_numeric", "4", "5") == pytest.approx(0.7)  # rel 0.2
+    assert score_prediction("custom_numeric", "4", "5") == pytest.approx(0.6)  # rel 0.2 (float boundary)
 
 
 def test_aggregate_merges_rel_direction_and_averages_tasks():
@@ -80,6 +83,32 @@ def test_aggregate_merges_rel_direction_and_averages_tasks():
     assert agg["per_task"]["object_counting"] == pytest.approx(0.6)
     assert agg["overall"] == pytest.approx(0.55)
     assert list(agg["per_task"]) == ["object_counting", "object_rel_direction"]
+
+
+def test_mra_matches_the_lmms_eval_formula():
+    import numpy as np
+
+    def reference(pred, gt):  # lmms-eval vsibench mean_relative_accuracy, start .5, end .95, interval .05
+        conf = np.linspace(0.5, 0.95, int((0.95 - 0.5) / 0.05 + 2))
+        return float((abs(pred - gt) / gt <= 1 - conf).mean())
+
+    assert mean_relative_accuracy(1.35, 1.0) == pytest.approx(0.3)
+    for pred, gt in [(1.35, 1.0), (12.0, 10.0), (2.3, 2.0), (0.95, 1.0), (4.0, 5.0), (7.7, 7.0), (3.1, 2.5)]:
+        assert mean_relative_accuracy(pred, gt) == reference(pred, gt)
+
+
+def test_unknown_types_are_reported_apart_and_not_in_overall():
+    agg = aggregate({"object_counting": [1.0], "route_planning": [0.0], "custom_type": [1.0], "unknown": [0.0]})
+    assert agg["overall"] == pytest.approx(0.5)
+    assert list(agg["per_task"]) == ["object_counting", "route_planning"]
+    assert agg["other"] == {"custom_type": 1.0, "unknown": 0.0}
+
+
+def test_chance_overall_ignores_unknown_numeric_types():
+    rows = [ScoredRow("route_planning", ("A. x", "B. y"), "A"), ScoredRow("custom_numeric", (), "3")]
+    chance = chance_baseline(rows)
+    assert chance["overall"] == pytest.approx(0.5)
+    assert chance["other"] == {"custom_numeric": None} and "custom_numeric" not in chance["per_task"]
 
 
 def test_baselines():

@@ -98,3 +98,10 @@ def test_bad_usage(app, mem_dir, tmp_path):
     assert r.exit_code == 2
     r = _run(app, ["run", tmp_path / "no_memory", "-e", "answer(1)"])
     assert r.exit_code == 4
+
+
+@pytest.mark.parametrize("literal", ["9" * 400, "9" * 5000])
+def test_run_huge_number_literal_exits_6(app, mem_dir, literal):
+    r = _run(app, ["run", mem_dir, "-e", f"answer({literal})"])
+    assert r.exit_code == 6, r.output
+    assert "E300" in r.output and "number out of range" in r.output
