@@ -75,7 +75,10 @@ def check_pose(world_from_camera: np.ndarray, what: str = "pose") -> np.ndarray:
     """
     from spatialmem.errors import FormatError
 
-    T = np.asarray(world_from_camera, dtype=np.float64)
+    try:
+        T = np.asarray(world_from_camera, dtype=np.float64)
+    except (ValueError, TypeError) as exc:
+        raise FormatError(f"{what}: expected a finite 4x4 numeric world_from_camera matrix ({exc})") from None
     if T.shape != (4, 4) or not np.all(np.isfinite(T)):
         raise FormatError(f"{what}: expected a finite 4x4 world_from_camera matrix, got shape {T.shape}")
     R = T[:3, :3]
@@ -155,6 +158,8 @@ class Observation3D:
         score: detection confidence in [0, 1].
         pixel_count: mask area in pixels at the mask's own resolution.
         feature: optional (D,) float32 feature, as on the detection.
+        mask_fraction: ``pixel_count`` divided by the mask's total number of pixels (the share of
+            the image the detection covers, independent of the mask's resolution).
     """
 
     frame_index: int
@@ -165,3 +170,4 @@ class Observation3D:
     score: float
     pixel_count: int
     feature: np.ndarray | None = None
+    mask_fraction: float = 1.0

@@ -22,6 +22,19 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
+MAX_SEED = 99999
+
+
+def check_seed_range(seed: int, scenes: int) -> None:
+    """Raise InputError unless ``--scenes`` is in 1..10000 and seeds ``seed .. seed + scenes - 1`` are in 0..99999."""
+    if not 1 <= scenes <= 10000:
+        raise InputError(f"--scenes must be between 1 and 10000, got {scenes}")
+    last = seed + scenes - 1
+    if seed < 0 or last > MAX_SEED:
+        raise InputError(f"--seed must be in 0..{MAX_SEED} and so must the last seed (--seed + --scenes - 1 = {last}), "
+                         f"got --seed {seed} --scenes {scenes}")
+
+
 def synth(
     out: Path = typer.Option(..., "--out", help="Folder that receives one scene_<seed> folder per scene."),
     seed: int = typer.Option(0, "--seed", help="Seed of the first scene; scene k uses seed + k."),
@@ -36,10 +49,7 @@ def synth(
     from spatialmem.synth.scene_spec import scene_name_for
     from spatialmem.synth.writer import SynthConfig, categories_summary, write_scene
 
-    if not 1 <= scenes <= 10000:
-        raise InputError(f"--scenes must be between 1 and 10000, got {scenes}")
-    if seed < 0 or seed + scenes > 99999:
-        raise InputError(f"--seed must be in 0..99999 (with --scenes), got {seed}")
+    check_seed_range(seed, scenes)
     width, height = parse_size(size)
     config = SynthConfig(num_frames=frames, fps=fps, width=width, height=height, renderer=renderer).validate()
     if out.exists() and not out.is_dir():

@@ -86,7 +86,7 @@ class OrientedBox:
         """(4, 2) counter-clockwise floor-plane polygon of a gravity-aligned box."""
         c, hx, hy = self.center[:2], self.axes[0, :2] * self.size[0] / 2, self.axes[1, :2] * self.size[1] / 2
         poly = np.array([c - hx - hy, c + hx - hy, c + hx + hy, c - hx + hy])
-        return poly if _signed_area(poly) >= 0 else poly[::-1]
+        return poly if signed_area(poly) >= 0 else poly[::-1]
 
     def to_local(self, points_world: np.ndarray) -> np.ndarray:
         """(N, 3) coordinates of world points in the box frame (origin at the centre)."""
@@ -115,7 +115,7 @@ def fit_gravity_aligned(points_world: np.ndarray) -> OrientedBox:
         raise ValueError("cannot fit a box to zero points")
     xy = pts[:, :2]
     z0, z1 = pts[:, 2].min(), pts[:, 2].max()
-    hull = _hull_xy(xy)
+    hull = hull_xy(xy)
     best = None
     if len(hull) >= 3:
         edges = np.roll(hull, -1, axis=0) - hull
@@ -131,9 +131,20 @@ def fit_gravity_aligned(points_world: np.ndarray) -> OrientedBox:
         lo, hi = xy.min(axis=0), xy.max(axis=0)
         best = (0.0, 0.0, lo, hi)
     _, a, lo, hi = best
+    return box_from_rotated_rect(a, lo, hi, z0, z1)
+
+
+def box_from_rotated_rect(angle_rad: float, lo: np.ndarray, hi: np.ndarray, z0: float, z1: float) -> OrientedBox:
+    """The gravity-aligned box of a floor rectangle given in a rotated frame, spanning ``z0..z1``.
+
+    The rectangle is ``lo <= (p @ u, p @ v) <= hi`` with ``u = (cos a, sin a)``, ``v = (-sin a, cos a)``.
+    The box's first axis is the longer footprint side and its yaw is folded into (-pi/2, pi/2] (the
+    convention of :func:`fit_gravity_aligned`).
+    """
+    lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
     ext = hi - lo
     mid = (lo + hi) / 2.0
-    c, s = np.cos(a), np.sin(a)
+    c, s = np.cos(angle_rad), np.sin(angle_rad)
     u, v = np.array([c, s]), np.array([-s, c])
     center_xy = mid[0] * u + mid[1] * v
     if ext[1] > ext[0]:  # make the first axis the longer side
@@ -144,7 +155,7 @@ def fit_gravity_aligned(points_world: np.ndarray) -> OrientedBox:
     return OrientedBox.from_yaw([center_xy[0], center_xy[1], (z0 + z1) / 2.0], [ext[0], ext[1], z1 - z0], yaw)
 
 
-def _hull_xy(xy: np.ndarray) -> np.ndarray:
+def hull_xy(xy: np.ndarray) -> np.ndarray:
     """Counter-clockwise convex hull (monotone chain) of (N, 2) points."""
     pts = np.unique(np.round(xy, 9), axis=0)
     if len(pts) < 3:
@@ -167,7 +178,9 @@ def _cross(o, a, b) -> float:
     return float((a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]))
 
 
-def _signed_area(poly: np.ndarray) -> float:
+def signed_area(poly: np.ndarray) -> float:
+    """Signed area of a polygon (M, 2) by the shoelace formula: positive when counter-clockwise."""
+    poly = np.asarray(poly, np.float64).reshape(-1, 2)
     x, y = poly[:, 0], poly[:, 1]
     return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
 
@@ -259,7 +272,7 @@ def iou_3d(a: OrientedBox, b: OrientedBox) -> float:
 
 def polygon_area(poly: np.ndarray) -> float:
     """Unsigned area of a simple polygon (M, 2); 0 for fewer than 3 vertices."""
-    return abs(_signed_area(poly)) if len(poly) >= 3 else 0.0
+    return abs(signed_area(poly)) if len(poly) >= 3 else 0.0
 
 
 def clip_convex(subject: np.ndarray, clip: np.ndarray) -> np.ndarray:

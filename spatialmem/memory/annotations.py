@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from spatialmem.errors import FormatError, InputError
-from spatialmem.geometry.boxes import OrientedBox, fit_gravity_aligned, polygon_area
+from spatialmem.geometry.boxes import OrientedBox, fit_gravity_aligned, polygon_area, signed_area
 from spatialmem.memory.scene import ObjectInstance, Room, SceneMemory
 
 _ORTHO_TOL = 1e-3
@@ -129,8 +129,7 @@ def _parse_room(room: Any) -> tuple[Room | None, list[str]]:
         if not ok:
             raise FormatError("room.floor_polygon: expected a list of at least 3 [x, y] pairs of finite numbers")
         poly_arr = np.array(poly, dtype=np.float64)
-        signed = 0.5 * float(np.sum(poly_arr[:, 0] * np.roll(poly_arr[:, 1], -1)
-                                    - np.roll(poly_arr[:, 0], -1) * poly_arr[:, 1]))
+        signed = signed_area(poly_arr)
         if abs(signed) <= 0:
             raise FormatError("room.floor_polygon: the polygon has zero area")
         if signed < 0:

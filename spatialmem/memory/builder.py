@@ -6,10 +6,12 @@ Per :meth:`MemoryBuilder.step`:
    detections (both built from the registry by name);
 2. detections are lifted to :class:`~spatialmem.types.Observation3D` (:mod:`.lift`);
 3. observations are associated with the fused instances near them by 3D overlap + category
-   (+ feature similarity) and fused, or start new instances (:mod:`.associate`); source instance ids
-   are never used;
-4. the frame (with its raw observations) enters the :class:`~.working.WorkingMemory`; the frame that
-   leaves the window is consolidated into the :class:`~.episodic` store (keyframe selection);
+   (+ feature similarity) and fused into them *immediately*, or start new instances
+   (:mod:`.associate`); source instance ids are never used;
+4. the frame (with its raw observations and the instance ids they were fused into) enters the
+   :class:`~.working.WorkingMemory`, a buffer of the last W frames; the frame that leaves the window
+   is consolidated into the bounded episodic stores (:class:`~.episodic.EpisodicMemory`, which also
+   holds the fused instances): offered to the keyframe store (kept downsampled, or its image dropped);
 5. scene-level evidence is updated: camera track, scene voxel cloud, structure height histogram,
    free-space grid for the room;
 6. every ``maintenance_every`` frames, instances touched since the last pass are checked for
@@ -24,7 +26,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import math
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -32,7 +33,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from spatialmem.geometry.floor import (
     FreeSpaceGrid,
@@ -43,7 +43,7 @@ from spatialmem.geometry.floor import (
 )
 from spatialmem.geometry.projection import resample_nearest
 from spatialmem.memory.associate import AssociationConfig, SpatialHash, denoise, find_duplicates, match_observations
-from spatialmem.memory.episodic import CameraTrack, KeyframeStore, VoxelCloud
+from spatialmem.memory.episodic import CameraTrack, EpisodicMemory, KeyframeStore, VoxelCloud, downsample_rgb
 from spatialmem.memory.instance_state import InstanceState
 from spatialmem.memory.lift import FrameCloud, LiftConfig, fit_box_fast, fit_box_surface, lift_detections
 from spatialmem.memory.scene import CameraRecord, Keyframe, ObjectInstance, Room, SceneMemory
@@ -65,7 +65,8 @@ class BuilderConfig:
         geometry_options, instances_options: backend-specific options.
         min_mask_pixels: detections with smaller masks are ignored.
         sighting_min_fraction: an observation counts as a *sighting* (sets ``first_seen_s``) only when its
-            mask covers at least this fraction of the image: 500 px at 640x480, the visibility rule of the
+            mask covers at least this fraction of the image (``Observation3D.mask_fraction``, measured at the
+            mask's own resolution): 500 px at 640x480, the visibility rule of the
             synthetic benchmark (docs/formats.md); smaller slivers at the image border still add points.
         lift: how detections are lifted (pixel stride, voxel size, outlier filters).
         association: association / merge / denoise thresholds.
@@ -121,14 +122,6 @@ class BuilderConfig:
         return dataclasses.asdict(self)
 
 
-def _downsample(rgb: np.ndarray, K: Intrinsics, max_width: int) -> tuple[np.ndarray, Intrinsics]:
-    f = max(1, math.ceil(rgb.shape[1] / max_width))
-    if f == 1:
-        return rgb.copy(), K
-    small = np.asarray(Image.fromarray(rgb).reduce(f))
-    return small, K.scaled(small.shape[1], small.shape[0])
-
-
 class MemoryBuilder:
     """Streaming builder of a scene memory: call :meth:`step` per frame, :meth:`snapshot` any time."""
 
@@ -141,11 +134,8 @@ class MemoryBuilder:
         self.detector = build_instances(InstancesConfig(name=cfg.instances, min_pixels=cfg.min_mask_pixels,
                                                         options=dict(cfg.instances_options)))
         self.working = WorkingMemory(cfg.window)
-        self.keyframes = KeyframeStore(cfg.keyframes)
-        self.instances: dict[int, InstanceState] = {}
-        self.index = SpatialHash(cfg.association.hash_cell_m)
-        self.cloud = VoxelCloud(cfg.scene_voxel_m, cfg.scene_point_budget)
-        self.track = CameraTrack(cfg.max_cameras)
+        self.episodic = EpisodicMemory(cfg.keyframes, cfg.keyframe_width, cfg.scene_voxel_m, cfg.scene_point_budget,
+                                       cfg.max_cameras, cfg.association.hash_cell_m)
         self.heights = HeightHistogram()
         self.free = FreeSpaceGrid(cfg.room_cell_m)
         self.n_frames = 0
@@ -153,6 +143,28 @@ class MemoryBuilder:
         self._next_id = 1
         self._touched: set[int] = set()
         self._intrinsics: Intrinsics | None = None
+
+    # ------------------------------------------------------------------ the episodic stores
+    @property
+    def instances(self) -> dict[int, InstanceState]:
+        """Fused instances by id (held by :attr:`episodic`)."""
+        return self.episodic.instances
+
+    @property
+    def index(self) -> SpatialHash:
+        return self.episodic.index
+
+    @property
+    def keyframes(self) -> KeyframeStore:
+        return self.episodic.keyframes
+
+    @property
+    def cloud(self) -> VoxelCloud:
+        return self.episodic.cloud
+
+    @property
+    def track(self) -> CameraTrack:
+        return self.episodic.track
 
     # ------------------------------------------------------------------ streaming
     @property
@@ -167,8 +179,6 @@ class MemoryBuilder:
         detections = self.detector.detect(frame)
         observations, cloud = lift_detections(frame, detections, cfg.lift)
         matches = match_observations(observations, self.instances, self.index, cfg.association)
-        mask_area = frame.instance_ids.size if frame.instance_ids is not None else frame.rgb[..., 0].size
-        sighting_px = cfg.sighting_min_fraction * mask_area
         ids: list[int] = []
         visible: dict[int, int] = {}
         for ob, iid in zip(observations, matches, strict=True):
@@ -179,32 +189,22 @@ class MemoryBuilder:
                                                     cfg.association.assoc_voxel_m)
             inst = self.instances[iid]
             inst.add_points(ob.points_world)
-            inst.observe(frame.index, frame.timestamp_s, ob.pixel_count, ob.feature,
-                         sighted=ob.pixel_count >= sighting_px)
+            inst.observe(frame.index, frame.timestamp_s, ob.feature,
+                         sighted=ob.mask_fraction >= cfg.sighting_min_fraction)
             self.index.update(iid, *inst.aabb())
             self._touched.add(iid)
             ids.append(iid)
             visible[iid] = visible.get(iid, 0) + ob.pixel_count
-        if self._intrinsics != frame.intrinsics:
-            self._intrinsics = frame.intrinsics
+        self._intrinsics = frame.intrinsics
         record = FrameRecord(frame.index, frame.timestamp_s, frame.world_from_camera, self._intrinsics, frame.rgb,
                              tuple(observations), ids, visible)
         evicted = self.working.push(record)
         if evicted is not None:
-            self._consolidate(evicted)
+            self.episodic.consolidate(evicted)
         self._scene_update(frame, cloud)
         self.n_frames += 1
         if self.n_frames % cfg.maintenance_every == 0:
             self._maintain()
-
-    def _consolidate(self, record: FrameRecord) -> None:
-        """A frame leaves the window: drop its raw observations, offer it as a keyframe."""
-        record.observations = ()
-        if self.keyframes.offer(record):
-            record.rgb, record.intrinsics = _downsample(record.rgb, record.intrinsics, self.config.keyframe_width)
-            self.track.ensure(record)
-        else:
-            record.rgb = np.zeros((0, 0, 3), np.uint8)
 
     def _scene_update(self, frame: Frame, cloud: FrameCloud) -> None:
         cfg = self.config
@@ -258,12 +258,8 @@ class MemoryBuilder:
                 self.index.update(iid, *inst.aabb())
 
     def _merge(self, keep: int, drop: int) -> None:
-        a, b = self.instances[keep], self.instances.pop(drop)
-        a.absorb(b)
-        self.index.remove(drop)
-        self.index.update(keep, *a.aabb())
+        self.episodic.merge(keep, drop)
         self.working.remap(drop, keep)
-        self.keyframes.remap(drop, keep)
         self.n_merged += 1
 
     # ------------------------------------------------------------------ snapshot
@@ -300,7 +296,7 @@ class MemoryBuilder:
         keyframes = []
         for r in store.records():
             rgb, K = (r.rgb, r.intrinsics) if r.rgb.shape[1] <= cfg.keyframe_width else \
-                _downsample(r.rgb, r.intrinsics, cfg.keyframe_width)
+                downsample_rgb(r.rgb, r.intrinsics, cfg.keyframe_width)
             keyframes.append(Keyframe(r.frame_index, r.timestamp_s, np.array(r.world_from_camera), K, rgb,
                                       tuple(sorted(i for i in r.visible if i in kept))))
         cams = [CameraRecord(s.frame_index, s.timestamp_s, s.world_from_camera.copy(), s.intrinsics)

@@ -1,21 +1,33 @@
-"""Episodic memory: the bounded long-term store that frames leaving the working window consolidate into.
+"""Episodic memory: the bounded long-term stores that frames leaving the working window consolidate into.
 
-It owns the fused instances (:class:`~spatialmem.memory.instance_state.InstanceState`, each
-voxel-capped) and their spatial hash, a :class:`KeyframeStore` of at most K keyframes, the scene
-point cloud as a :class:`VoxelCloud` with a voxel budget, the camera trajectory (:class:`CameraTrack`,
-bounded), and the structure evidence for the floor and the room (height histogram, free-space grid).
-Nothing in it grows with the number of frames beyond the documented caps.
+:class:`EpisodicMemory` groups them; :class:`~spatialmem.memory.builder.MemoryBuilder` delegates to it:
+
+* the fused instances (:class:`~spatialmem.memory.instance_state.InstanceState`, each voxel-capped)
+  and their :class:`~spatialmem.memory.associate.SpatialHash`; observations are fused into them
+  as soon as a frame is stepped;
+* :class:`KeyframeStore`: at most K keyframes; frames leaving the working window are offered to it
+  (consolidation: kept downsampled, or their image dropped) and the most redundant view is dropped
+  when it is full;
+* :class:`VoxelCloud`: the scene point cloud as a sparse voxel grid with a voxel budget;
+* :class:`CameraTrack`: the camera trajectory, thinned beyond a cap.
+
+The room evidence (height histogram, free-space grid) is held by the builder. Nothing here grows
+with the number of frames beyond the documented caps.
 """
 
 from __future__ import annotations
 
 import bisect
 import copy
+import math
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 
 from spatialmem.geometry.pointcloud import voxel_keys
+from spatialmem.memory.associate import SpatialHash
+from spatialmem.memory.instance_state import InstanceState
 from spatialmem.memory.working import FrameRecord
 from spatialmem.types import Intrinsics
 
@@ -225,3 +237,55 @@ class CameraTrack:
         self._indices.add(record.frame_index)
         bisect.insort(self.samples, CameraSample(record.frame_index, record.timestamp_s, record.world_from_camera,
                                                  record.full_intrinsics), key=lambda s: s.frame_index)
+
+
+def downsample_rgb(rgb: np.ndarray, K: Intrinsics, max_width: int) -> tuple[np.ndarray, Intrinsics]:
+    """``rgb`` reduced by an integer factor to at most ``max_width`` pixels wide, with matching intrinsics."""
+    f = max(1, math.ceil(rgb.shape[1] / max_width))
+    if f == 1:
+        return rgb.copy(), K
+    small = np.asarray(Image.fromarray(rgb).reduce(f))
+    return small, K.scaled(small.shape[1], small.shape[0])
+
+
+class EpisodicMemory:
+    """The bounded long-term stores of a memory being built (see the module docstring).
+
+    Args:
+        keyframe_capacity: K, the keyframe store's capacity.
+        keyframe_width: stored keyframes are downsampled to at most this width (pixels).
+        scene_voxel_m, scene_point_budget: scene point-cloud voxel size and voxel budget.
+        max_cameras: camera-track cap.
+        hash_cell_m: cell size of the instances' spatial hash.
+    """
+
+    def __init__(self, keyframe_capacity: int = 32, keyframe_width: int = 320, scene_voxel_m: float = 0.05,
+                 scene_point_budget: int = 250_000, max_cameras: int = 10_000, hash_cell_m: float = 1.0) -> None:
+        self.keyframe_width = int(keyframe_width)
+        self.instances: dict[int, InstanceState] = {}
+        self.index = SpatialHash(hash_cell_m)
+        self.keyframes = KeyframeStore(keyframe_capacity)
+        self.cloud = VoxelCloud(scene_voxel_m, scene_point_budget)
+        self.track = CameraTrack(max_cameras)
+
+    def consolidate(self, record: FrameRecord) -> bool:
+        """A frame leaves the working window: drop its raw observations and offer it as a keyframe.
+
+        A kept keyframe's image is downsampled and its camera is kept in the track; otherwise its image
+        is dropped. Returns whether it was kept.
+        """
+        record.observations = ()
+        if self.keyframes.offer(record):
+            record.rgb, record.intrinsics = downsample_rgb(record.rgb, record.intrinsics, self.keyframe_width)
+            self.track.ensure(record)
+            return True
+        record.rgb = np.zeros((0, 0, 3), np.uint8)
+        return False
+
+    def merge(self, keep: int, drop: int) -> None:
+        """Fuse instance ``drop`` into ``keep`` (duplicates) and rename it in the keyframes."""
+        a, b = self.instances[keep], self.instances.pop(drop)
+        a.absorb(b)
+        self.index.remove(drop)
+        self.index.update(keep, *a.aabb())
+        self.keyframes.remap(drop, keep)

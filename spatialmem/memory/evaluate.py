@@ -124,7 +124,15 @@ def _ratio(num: int, den: int, empty: float) -> float:
 def evaluate_memory(memory: SceneMemory, scene: str | os.PathLike | dict) -> MemoryEvalReport:
     """Score ``memory`` against the ground truth of ``scene`` (folder, scene.json path or parsed dict)."""
     sd = load_scene_dict(scene)
-    objects = sd["objects"]
+    where = "scene" if isinstance(scene, dict) else str(Path(scene) / "scene.json" if Path(scene).is_dir() else scene)
+    objects = sd.get("objects")
+    if not isinstance(objects, list):
+        raise FormatError(f"{where}: not a spatialmem scene (no 'objects' list)")
+    for i, o in enumerate(objects):
+        if not isinstance(o, dict):
+            raise FormatError(f"{where}: objects[{i}] must be a JSON object, got {type(o).__name__}")
+        if not isinstance(o.get("category"), str):
+            raise FormatError(f"{where}: objects[{i}] has no 'category' string")
     gt = [(i, o) for i, o in enumerate(objects) if o.get("first_visible_s", 0.0) is not None]
     gt_boxes = [_gt_box(o, i) for i, o in gt]
     gt_cats = [str(o["category"]).strip().lower() for _, o in gt]
@@ -145,7 +153,10 @@ def evaluate_memory(memory: SceneMemory, scene: str | os.PathLike | dict) -> Mem
     centre_err = [float(np.linalg.norm(pred_boxes[a].center - gt_boxes[b].center)) for a, b in m25]
     size_err = [float(np.linalg.norm(_dims(pred_boxes[a]) - _dims(gt_boxes[b]))) for a, b in m25]
 
-    true_area = (sd.get("room") or {}).get("floor_area_m2")
+    room = sd.get("room") or {}
+    if not isinstance(room, dict):
+        raise FormatError(f"{where}: 'room' must be a JSON object")
+    true_area = room.get("floor_area_m2")
     pred_area = None if memory.room is None else float(memory.room.area_m2)
     area_err = None
     if true_area and pred_area is not None:

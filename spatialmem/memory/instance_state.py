@@ -4,7 +4,8 @@ An :class:`InstanceState` fuses the points of every observation associated with 
 voxel grid (voxel-mean points, sorted int64 keys) whose size is capped: when the cap is exceeded
 the voxel size doubles and the grid is re-binned, so an instance's cost stays bounded however long
 it is watched. A second, coarse key set (``assoc_voxel_m``) is what association and duplicate
-merging compare. Times, observation count, a running feature mean and its best views are kept too.
+merging compare. Times, the observation count and a running feature mean (over the observations that had a
+feature) are kept too.
 """
 
 from __future__ import annotations
@@ -65,13 +66,10 @@ class InstanceState:
         self.hi = np.full(3, -np.inf)
         self.first_seen_s: float | None = None  # first *sighting* (a mask big enough, see observe)
         self.last_seen_s: float | None = None
-        self.first_frame: int | None = None
-        self.last_frame: int | None = None
         self.first_any_s: float | None = None  # first observation of any size (fallback)
-        self.first_any_frame: int | None = None
         self.n_observations = 0
+        self.n_features = 0  # observations that carried a feature (the feature mean's count)
         self.feature: np.ndarray | None = None
-        self.best_views: list[tuple[int, int]] = []  # (pixel_count, frame_index), best first, <= 8
         self.recent_frames: deque[int] = deque(maxlen=RECENT_FRAMES)  # frames of the latest observations
 
     # ------------------------------------------------------------------ points
@@ -140,9 +138,9 @@ class InstanceState:
             self.coarse = np.zeros(0, np.int64)
 
     # ------------------------------------------------------------------ bookkeeping
-    def observe(self, frame_index: int, timestamp_s: float, pixel_count: int, feature: np.ndarray | None,
+    def observe(self, frame_index: int, timestamp_s: float, feature: np.ndarray | None,
                 sighted: bool = True) -> None:
-        """Record one fused observation (time, count, best views, feature running mean).
+        """Record one fused observation (time, count, feature running mean over the observations with one).
 
         ``sighted`` says whether the mask was large enough to count as the object being *seen*; only
         sightings set ``first_seen_s`` (slivers at the image border still add points).
@@ -150,17 +148,15 @@ class InstanceState:
         self.n_observations += 1
         self.recent_frames.append(int(frame_index))
         if self.first_any_s is None or timestamp_s < self.first_any_s:
-            self.first_any_s, self.first_any_frame = float(timestamp_s), int(frame_index)
+            self.first_any_s = float(timestamp_s)
         if sighted and (self.first_seen_s is None or timestamp_s < self.first_seen_s):
-            self.first_seen_s, self.first_frame = float(timestamp_s), int(frame_index)
+            self.first_seen_s = float(timestamp_s)
         if self.last_seen_s is None or timestamp_s >= self.last_seen_s:
-            self.last_seen_s, self.last_frame = float(timestamp_s), int(frame_index)
-        self.best_views.append((int(pixel_count), int(frame_index)))
-        self.best_views.sort(key=lambda v: -v[0])
-        del self.best_views[8:]
+            self.last_seen_s = float(timestamp_s)
         if feature is not None:
             f = np.asarray(feature, np.float32)
-            self.feature = f.copy() if self.feature is None else self.feature + (f - self.feature) / self.n_observations
+            self.n_features += 1
+            self.feature = f.copy() if self.feature is None else self.feature + (f - self.feature) / self.n_features
 
     def absorb(self, other: InstanceState) -> None:
         """Merge another instance of the same object into this one."""
@@ -180,27 +176,23 @@ class InstanceState:
             while len(self.keys) > self.max_voxels:
                 self._rebin(self.voxel_m * 2.0)
             self._refresh()
-        n_self, n_other = self.n_observations, other.n_observations
-        self.n_observations = n_self + n_other
-        for time_attr, frame_attr, earliest in (("first_seen_s", "first_frame", True),
-                                                ("first_any_s", "first_any_frame", True),
-                                                ("last_seen_s", "last_frame", False)):
+        self.n_observations += other.n_observations
+        for time_attr, earliest in (("first_seen_s", True), ("first_any_s", True), ("last_seen_s", False)):
             t = getattr(other, time_attr)
             if t is None:
                 continue
             cur = getattr(self, time_attr)
             if cur is None or (t < cur if earliest else t > cur):
                 setattr(self, time_attr, t)
-                setattr(self, frame_attr, getattr(other, frame_attr))
-        self.best_views = sorted(set(self.best_views) | set(other.best_views), key=lambda v: -v[0])[:8]
         self.recent_frames = deque(sorted(set(self.recent_frames) | set(other.recent_frames))[-RECENT_FRAMES:],
                                    maxlen=RECENT_FRAMES)
         if other.feature is not None:
             if self.feature is None:
                 self.feature = other.feature.copy()
             else:
-                w = n_other / max(1, n_self + n_other)
+                w = other.n_features / max(1, self.n_features + other.n_features)
                 self.feature = (1 - w) * self.feature + w * other.feature
+        self.n_features += other.n_features
 
     def aabb(self, margin: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """Axis-aligned bounds (lo, hi) of the fused points grown by ``margin`` metres."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spatialmem.geometry.boxes import OrientedBox, fit_gravity_aligned
+from spatialmem.geometry.boxes import OrientedBox, box_from_rotated_rect, fit_gravity_aligned
 from spatialmem.geometry.pointcloud import cluster_filter, voxel_downsample
 from spatialmem.geometry.projection import backproject_depth, resample_nearest
 from spatialmem.types import Detection2D, Frame, Observation3D
@@ -130,15 +130,7 @@ def fit_box_surface(points_world: np.ndarray, d0_m: float = 0.01, max_points: in
     u, v = np.array([c, s]), np.array([-s, c])
     pu, pv = pts[:, :2] @ u, pts[:, :2] @ v
     lo, hi = np.array([pu.min(), pv.min()]), np.array([pu.max(), pv.max()])
-    ext, mid = hi - lo, (lo + hi) / 2.0
-    center_xy = mid[0] * u + mid[1] * v
-    if ext[1] > ext[0]:  # first axis = longer side, as fit_gravity_aligned does
-        u, v, ext = v, -u, ext[::-1]
-    yaw = float(np.arctan2(u[1], u[0]))
-    if yaw <= -np.pi / 2 + 1e-12 or yaw > np.pi / 2 + 1e-12:
-        yaw = yaw + np.pi if yaw <= 0 else yaw - np.pi
-    z0, z1 = pts[:, 2].min(), pts[:, 2].max()
-    box = OrientedBox.from_yaw([center_xy[0], center_xy[1], (z0 + z1) / 2.0], [ext[0], ext[1], z1 - z0], yaw)
+    box = box_from_rotated_rect(a, lo, hi, pts[:, 2].min(), pts[:, 2].max())
     tight = fit_box_fast(pts)
     if box.size[0] * box.size[1] > (1.0 + max_area_excess) * tight.size[0] * tight.size[1]:
         return tight  # the closeness yaw is ambiguous for some shapes (T-shaped footprints): keep the tight box
@@ -189,5 +181,5 @@ def lift_detections(frame: Frame, detections: list[Detection2D], config: LiftCon
         obs.append(Observation3D(
             frame_index=frame.index, timestamp_s=frame.timestamp_s, category=det.category, points_world=pts,
             box=OrientedBox.axis_aligned(pts.min(axis=0), pts.max(axis=0)), score=float(det.score),
-            pixel_count=int(m.sum()), feature=det.feature))
+            pixel_count=int(m.sum()), feature=det.feature, mask_fraction=float(m.mean()) if m.size else 0.0))
     return obs, cloud

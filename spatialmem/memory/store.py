@@ -31,7 +31,6 @@ import json
 import os
 import shutil
 import sqlite3
-import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -40,6 +39,7 @@ import numpy as np
 from PIL import Image
 
 from spatialmem.errors import InputError, StoreError
+from spatialmem.fsutil import remove_stale_partials, swap_into_place, temp_sibling
 from spatialmem.geometry.boxes import OrientedBox
 from spatialmem.memory.scene import CameraRecord, Keyframe, ObjectInstance, Room, SceneMemory
 from spatialmem.types import Intrinsics
@@ -135,8 +135,8 @@ def save_memory(memory: SceneMemory, path: str | os.PathLike, *, overwrite: bool
                 "refusing to replace it, choose another output path"
             )
     target.parent.mkdir(parents=True, exist_ok=True)
-    tag = uuid.uuid4().hex[:8]
-    tmp = target.parent / f".{target.name}.tmp-{tag}"
+    remove_stale_partials(target)
+    tmp = temp_sibling(target)
     try:
         tmp.mkdir()
         _write_dir(memory, tmp)
@@ -145,24 +145,11 @@ def save_memory(memory: SceneMemory, path: str | os.PathLike, *, overwrite: bool
         if isinstance(exc, (OSError, sqlite3.Error, ValueError, TypeError)):
             raise StoreError(f"could not write memory {target}: {exc}") from exc
         raise
-    _swap_into_place(tmp, target, tag)
-    return target
-
-
-def _swap_into_place(tmp: Path, target: Path, tag: str) -> None:
-    old = target.parent / f".{target.name}.old-{tag}"
-    had_old = target.exists()
     try:
-        if had_old:
-            os.replace(target, old)
-        os.replace(tmp, target)
+        swap_into_place(tmp, target)
     except OSError as exc:
-        if had_old and old.exists() and not target.exists():
-            os.replace(old, target)
-        shutil.rmtree(tmp, ignore_errors=True)
         raise StoreError(f"could not move the new memory into place at {target}: {exc}") from exc
-    if had_old:
-        shutil.rmtree(old, ignore_errors=True)
+    return target
 
 
 def _write_dir(memory: SceneMemory, root: Path) -> None:

@@ -13,7 +13,7 @@ import hashlib
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from spatialmem.geometry.boxes import OrientedBox
+from spatialmem.geometry.boxes import OrientedBox, hull_xy
 from spatialmem.memory.scene import SceneMemory
 
 _BG = (255, 255, 255)
@@ -37,10 +37,7 @@ def _footprint(box: OrientedBox) -> np.ndarray:
     """(M, 2) floor-plane outline: the footprint of a gravity-aligned box, else the hull of its corners."""
     if box.is_gravity_aligned(1e-3):
         return box.footprint()
-    xy = box.corners()[:, :2]
-    c = xy.mean(axis=0)
-    order = np.argsort(np.arctan2(xy[:, 1] - c[1], xy[:, 0] - c[0]))
-    return xy[order]
+    return hull_xy(box.corners()[:, :2])
 
 
 def _nice_length(target_m: float) -> float:

@@ -1,8 +1,9 @@
 """Working memory: the last W frames and their raw observations (the immediate context of the stream).
 
-Each pushed :class:`FrameRecord` keeps the frame's pose, a downsampled colour image, its lifted
+Each pushed :class:`FrameRecord` keeps the frame's pose, its full-resolution colour image, its lifted
 observations and which memory instance each was fused into. When more than W are held, the oldest
-is evicted and handed to the episodic memory for consolidation (keyframe selection).
+is evicted and handed back to the builder for consolidation into the episodic keyframe store (which
+downsamples the images it keeps and drops the others).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ class FrameRecord:
     Attributes:
         frame_index, timestamp_s: which frame.
         world_from_camera: (4, 4) pose.
-        intrinsics: intrinsics of ``rgb`` (the downsampled image).
-        rgb: (h, w, 3) uint8 downsampled colour image.
+        intrinsics: intrinsics of ``rgb``.
+        rgb: (h, w, 3) uint8 colour image: full resolution while in the window; downsampled (and
+            ``intrinsics`` rescaled) when kept as a keyframe, emptied when not kept.
         observations: the frame's lifted observations.
         instance_ids: memory instance id each observation was fused into (same order).
         visible: instance id -> mask pixel count, for the instances seen in this frame.
@@ -79,7 +81,3 @@ class WorkingMemory:
     def remap(self, old: int, new: int) -> None:
         for r in self._frames:
             r.remap(old, new)
-
-    def recent_instance_ids(self) -> set[int]:
-        """Instances observed in the window."""
-        return {i for r in self._frames for i in r.instance_ids}

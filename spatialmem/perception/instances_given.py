@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from spatialmem.errors import FormatError
 from spatialmem.perception.base import InstancesConfig
 from spatialmem.types import Detection2D, Frame
 
@@ -29,7 +30,8 @@ class GivenInstances:
             return []
         ids = np.asarray(ids)
         if ids.size and int(ids.min()) < 0:
-            raise ValueError(f"frame {frame.index}: instance ids must be >= 0")
+            raise FormatError(f"frame {frame.index}: instance ids must be >= 0 (0 = background), "
+                              f"found {int(ids.min())}")
         counts = np.bincount(ids.ravel()) if ids.size else np.zeros(1, np.int64)
         out: list[Detection2D] = []
         for i in np.nonzero(counts >= max(1, self.config.min_pixels))[0].tolist():

@@ -39,6 +39,8 @@ def read_matrix(path: Path) -> np.ndarray:
 
 
 def _stems(folder: Path, suffixes: tuple[str, ...]) -> dict[int, Path]:
+    if not folder.is_dir():
+        raise InputError(f"missing folder {folder}; expected a ScanNet-layout scan with color/, depth/ and pose/")
     out = {}
     for f in folder.iterdir():
         if f.suffix.lower() in suffixes and f.stem.lstrip("-").isdigit():
@@ -75,21 +77,24 @@ class ScanNetSource:
         if not common:
             raise FormatError(f"{self.path}: no frame number has all of color/<n>.jpg, depth/<n>.png and pose/<n>.txt")
         self.colors, self.depths, self.poses = colors, depths, poses
-        self.color_K = self._intrinsics("intrinsic_color.txt", colors[common[0]], is_depth=False)
-        self.depth_K = self._intrinsics("intrinsic_depth.txt", depths[common[0]], is_depth=True)
+        self.color_K = self._intrinsics("intrinsic_color.txt", colors[common[0]])
+        self.depth_K = self._intrinsics("intrinsic_depth.txt", depths[common[0]])
         self.labels = dict(labels) if labels is not None else self._labels()
         self.numbers = common[::stride]
         if max_frames is not None:
             self.numbers = self.numbers[: int(max_frames)]
 
-    def _intrinsics(self, name: str, sample: Path, is_depth: bool) -> Intrinsics:
+    def _intrinsics(self, name: str, sample: Path) -> Intrinsics:
         M = read_matrix(self.path / "intrinsic" / name)
         if M.shape not in ((4, 4), (3, 3), (3, 4)):
             raise FormatError(f"{self.path / 'intrinsic' / name}: expected a 3x3 or 4x4 matrix, got {M.shape}")
         from PIL import Image
 
-        with Image.open(sample) as im:
-            w, h = im.size
+        try:
+            with Image.open(sample) as im:
+                w, h = im.size
+        except OSError as exc:  # includes PIL.UnidentifiedImageError (corrupt or not an image)
+            raise FormatError(f"cannot read image {sample} (needed for the size of {name}): {exc}") from None
         return Intrinsics(float(M[0, 0]), float(M[1, 1]), float(M[0, 2]), float(M[1, 2]), int(w), int(h))
 
     def _labels(self) -> dict[int, str]:

@@ -36,10 +36,10 @@ class SyntheticSceneSource:
             raise InputError(f"stride must be >= 1, got {stride}")
         self.stride, self.max_frames, self.load_instances = int(stride), max_frames, load_instances
         self.scene = self._load_json(self.path / "scene.json")
-        if self.scene.get("format") != "spatialmem-scene":
+        if not isinstance(self.scene, dict) or self.scene.get("format") != "spatialmem-scene":
             raise FormatError(f"{self.path / 'scene.json'}: field 'format' must be 'spatialmem-scene'")
         self.scene_name = str(self.scene.get("scene_name") or self.path.name)
-        self.intrinsics = Intrinsics.from_dict(self._load_json(self.path / "intrinsics.json"))
+        self.intrinsics = self._load_intrinsics(self.path / "intrinsics.json")
         try:
             self.labels = {int(o["id"]): str(o["category"]).lower() for o in self.scene.get("objects", [])}
         except (KeyError, TypeError, ValueError) as exc:
@@ -56,23 +56,41 @@ class SyntheticSceneSource:
         except json.JSONDecodeError as exc:
             raise FormatError(f"{p}: invalid JSON ({exc})") from None
 
+    @classmethod
+    def _load_intrinsics(cls, p: Path) -> Intrinsics:
+        d = cls._load_json(p)
+        if not isinstance(d, dict):
+            raise FormatError(f"{p}: expected a JSON object with fx, fy, cx, cy, width, height")
+        for key in ("fx", "fy", "cx", "cy", "width", "height"):
+            if key not in d:
+                raise FormatError(f"{p}: missing field '{key}' (needs fx, fy, cx, cy, width, height)")
+        try:
+            return Intrinsics.from_dict(d)
+        except (TypeError, ValueError) as exc:
+            raise FormatError(f"{p}: fields fx, fy, cx, cy, width, height must be numbers ({exc})") from None
+
     def _load_rows(self) -> list[dict]:
         p = self.path / "frames.jsonl"
         rows = []
-        with open(p) as fh:
-            for line_no, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                    row["index"], row["timestamp_s"] = int(row["index"]), float(row["timestamp_s"])
-                except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                    raise FormatError(f"{p} line {line_no}: needs JSON with 'index' and 'timestamp_s' "
-                                      f"({exc})") from None
-                for key in ("rgb", "depth", "world_from_camera"):
-                    if key not in row:
-                        raise FormatError(f"{p} line {line_no}: missing field '{key}'")
-                rows.append(row)
+        try:
+            text = p.read_text()
+        except FileNotFoundError:
+            raise InputError(f"missing {p}; is this a synthetic scene folder written by 'spatialmem synth'?") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FormatError(f"{p}: cannot read ({exc})") from None
+        for line_no, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                row["index"], row["timestamp_s"] = int(row["index"]), float(row["timestamp_s"])
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+                raise FormatError(f"{p} line {line_no}: needs JSON with 'index' and 'timestamp_s' "
+                                  f"({exc})") from None
+            for key in ("rgb", "depth", "world_from_camera"):
+                if key not in row:
+                    raise FormatError(f"{p} line {line_no}: missing field '{key}'")
+            rows.append(row)
         rows = rows[:: self.stride]
         if self.max_frames is not None:
             rows = rows[: int(self.max_frames)]

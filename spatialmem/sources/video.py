@@ -70,17 +70,22 @@ class VideoSource:
         import av
 
         kept = 0
-        with av.open(str(self.path)) as container:
-            st = container.streams.video[0]
-            st.thread_type = "AUTO"
-            t0 = None
-            for k, vf in enumerate(container.decode(st)):
-                if k % self.stride:
-                    continue
-                if self.max_frames is not None and kept >= self.max_frames:
-                    break
-                t = float(vf.time) if vf.time is not None else k / self.fps
-                t0 = t if t0 is None else t0
-                rgb = vf.to_ndarray(format="rgb24")
-                yield Frame(index=k, timestamp_s=t - t0, rgb=rgb, intrinsics=self.intrinsics)
-                kept += 1
+        k = -1
+        try:
+            with av.open(str(self.path)) as container:
+                st = container.streams.video[0]
+                st.thread_type = "AUTO"
+                t0 = None
+                for k, vf in enumerate(container.decode(st)):
+                    if k % self.stride:
+                        continue
+                    if self.max_frames is not None and kept >= self.max_frames:
+                        break
+                    t = float(vf.time) if vf.time is not None else k / self.fps
+                    t0 = t if t0 is None else t0
+                    rgb = vf.to_ndarray(format="rgb24")
+                    yield Frame(index=k, timestamp_s=t - t0, rgb=rgb, intrinsics=self.intrinsics)
+                    kept += 1
+        except (av.error.FFmpegError, OSError) as exc:
+            raise FormatError(f"{self.path}: cannot decode video frame {k + 1} ({exc}); "
+                              "the file may be truncated or corrupt") from None

@@ -49,8 +49,9 @@ def walls_of(poly: np.ndarray) -> list[Wall]:
 
 
 def point_in_polygon(points: np.ndarray, poly: np.ndarray) -> np.ndarray:
-    """(N,) bool: which (N, 2) points lie strictly inside the polygon (even-odd rule)."""
-    pts = np.atleast_2d(points)
+    """(N,) bool: which (N, 2) points lie strictly inside the simple polygon (M, 2) (even-odd rule)."""
+    pts = np.asarray(points, float).reshape(-1, 2)
+    poly = np.asarray(poly, float).reshape(-1, 2)
     x, y = pts[:, 0][:, None], pts[:, 1][:, None]
     x0, y0 = poly[:, 0][None], poly[:, 1][None]
     x1, y1 = np.roll(poly[:, 0], -1)[None], np.roll(poly[:, 1], -1)[None]
@@ -61,11 +62,12 @@ def point_in_polygon(points: np.ndarray, poly: np.ndarray) -> np.ndarray:
 
 
 def distance_to_walls(points: np.ndarray, poly: np.ndarray) -> np.ndarray:
-    """(N,) distance in metres from (N, 2) points to the nearest polygon edge."""
-    pts = np.atleast_2d(points)[:, None, :]
+    """(N,) distance in metres from (N, 2) points to the nearest edge of the polygon (M, 2)."""
+    pts = np.asarray(points, float).reshape(-1, 2)[:, None, :]
+    poly = np.asarray(poly, float).reshape(-1, 2)
     a, b = poly[None], np.roll(poly, -1, axis=0)[None]
     ab = b - a
-    t = np.clip(np.sum((pts - a) * ab, axis=2) / np.sum(ab * ab, axis=2), 0.0, 1.0)
+    t = np.clip(np.sum((pts - a) * ab, axis=2) / np.maximum(np.sum(ab * ab, axis=2), 1e-12), 0.0, 1.0)
     return np.min(np.linalg.norm(pts - (a + t[..., None] * ab), axis=2), axis=1)
 
 

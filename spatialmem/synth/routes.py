@@ -20,6 +20,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from spatialmem.geometry.boxes import OrientedBox
 from spatialmem.geometry.directions import BACK_TURN_DEG, classify_turn, signed_angle_deg, view_angle_deg
+from spatialmem.synth.room import distance_to_walls, point_in_polygon
 
 
 @dataclass(frozen=True)
@@ -36,30 +37,6 @@ class RouteConfig:
     max_turns: int = 3
     detour_factor: float = 1.6  # route length <= detour_factor * geodesic + detour_slack_m
     detour_slack_m: float = 1.0
-
-
-def points_in_polygon(points_xy: np.ndarray, polygon_xy: np.ndarray) -> np.ndarray:
-    """(N,) bool: even-odd test of (N, 2) points against a simple polygon (M, 2)."""
-    p = np.asarray(points_xy, float).reshape(-1, 2)
-    poly = np.asarray(polygon_xy, float).reshape(-1, 2)
-    x, y = p[:, 0:1], p[:, 1:2]
-    x0, y0 = poly[:, 0][None, :], poly[:, 1][None, :]
-    x1, y1 = np.roll(poly[:, 0], -1)[None, :], np.roll(poly[:, 1], -1)[None, :]
-    crosses = (y0 > y) != (y1 > y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x_at = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
-    return np.count_nonzero(crosses & (x < x_at), axis=1) % 2 == 1
-
-
-def distance_to_polygon_edges(points_xy: np.ndarray, polygon_xy: np.ndarray) -> np.ndarray:
-    """(N,) distance in metres from each point to the nearest edge of the polygon (M, 2)."""
-    p = np.asarray(points_xy, float).reshape(-1, 2)
-    a = np.asarray(polygon_xy, float).reshape(-1, 2)
-    d = np.roll(a, -1, axis=0) - a
-    rel = p[:, None, :] - a[None, :, :]
-    t = np.clip(np.einsum("nmk,mk->nm", rel, d) / np.maximum(np.einsum("mk,mk->m", d, d), 1e-12), 0.0, 1.0)
-    closest = a[None] + t[..., None] * d[None]
-    return np.linalg.norm(p[:, None, :] - closest, axis=2).min(axis=1)
 
 
 def footprint_distance(points_xy: np.ndarray, box: OrientedBox) -> np.ndarray:
@@ -94,8 +71,8 @@ class FloorGrid:
         ys = lo[1] + (np.arange(ny) + 0.5) * cfg.cell_m
         gx, gy = np.meshgrid(xs, ys)
         self.centers = np.stack([gx.ravel(), gy.ravel()], axis=1)  # (ny*nx, 2)
-        inside = points_in_polygon(self.centers, poly)
-        wall_ok = distance_to_polygon_edges(self.centers, poly) >= cfg.robot_radius_m
+        inside = point_in_polygon(self.centers, poly)
+        wall_ok = distance_to_walls(self.centers, poly) >= cfg.robot_radius_m
         self.wall_free = (inside & wall_ok).reshape(self.shape)
         self.blocked_by = {
             oid: (footprint_distance(self.centers, box) < cfg.robot_radius_m).reshape(self.shape)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spatialmem.errors import FormatError
-from spatialmem.geometry.boxes import OrientedBox
+from spatialmem.geometry.boxes import OrientedBox, signed_area
 
 SCENE_FORMAT = "spatialmem-scene"
 SCENE_VERSION = 1
@@ -78,8 +78,7 @@ class RoomSpec:
 
     @property
     def floor_area_m2(self) -> float:
-        p = self.floor_polygon
-        return 0.5 * abs(float(np.dot(p[:, 0], np.roll(p[:, 1], -1)) - np.dot(p[:, 1], np.roll(p[:, 0], -1))))
+        return abs(signed_area(self.floor_polygon))
 
 
 @dataclass(frozen=True, eq=False)

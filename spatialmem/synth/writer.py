@@ -2,10 +2,12 @@
 
 :func:`generate_scene` decides everything from the seed (room type and shape, objects, camera
 path); :func:`write_scene` renders it and writes the folder atomically: everything goes into a
-hidden temporary folder next to the destination, which is renamed into place only when complete,
-so an interrupted run leaves no half-written scene. Encoders use fixed settings (JPEG quality 95,
-PNG compress level 1, x264 single-threaded at constant QP) so the same seed gives
-byte-identical files. Images are encoded by a small thread pool while the next frame renders.
+hidden temporary folder next to the destination, which is renamed into place only when complete
+(:mod:`spatialmem.fsutil`; an existing scene is restored if the final rename fails), so an
+interrupted run leaves no half-written scene; temporary folders of runs that died are removed.
+Encoders use fixed settings (JPEG quality 95, PNG compress level 1, x264 single-threaded at
+constant QP) so the same seed gives byte-identical files. Images are encoded by a small thread
+pool while the next frame renders.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from PIL import Image
 
 from spatialmem import registry
 from spatialmem.errors import InputError, MissingDependencyError, RenderError, require_package
+from spatialmem.fsutil import remove_stale_partials, swap_into_place, temp_sibling
 from spatialmem.synth import catalog
 from spatialmem.synth.camera_path import camera_path
 from spatialmem.synth.layout import layout_room
@@ -180,21 +183,14 @@ def write_scene(out_dir: str | os.PathLike, seed: int, config: SynthConfig = Syn
     if dest.exists() and not overwrite:
         raise InputError(f"{dest} already exists; pass --overwrite to replace it or choose another --out")
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / f".{name}.partial-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    remove_stale_partials(dest)
+    tmp = temp_sibling(dest)
     try:
         _write_into(tmp, seed, config, progress)
-        if dest.exists():
-            old = out_dir / f".{name}.old-{os.getpid()}"
-            os.replace(dest, old)
-            os.replace(tmp, dest)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    swap_into_place(tmp, dest)
     return dest
 
 

@@ -43,7 +43,7 @@ def test_ingest_inspect_render_eval(scene_dir, tmp_path, capsys):
     assert r["n_gt"] == sum(o["first_visible_s"] is not None for o in scene["objects"])
     assert r["recall_25"] >= 0.8 and r["precision_25"] >= 0.8
     assert r["median_center_error_m"] is not None and r["median_center_error_m"] < 0.1
-    assert r["room_area_error"] is not None
+    assert r["room_area_error"] is not None and r["room_area_error"] < 0.1, r["room_area_error"]
 
 
 def test_ingest_never_overwrites_without_flag(scene_dir, tmp_path, capsys):

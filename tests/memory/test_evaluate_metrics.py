@@ -145,3 +145,15 @@ def test_objects_without_visibility_field_count_as_visible():
         del o["first_visible_s"]
     r = evaluate_memory(memory_from(gt_boxes()), sc)
     assert r.n_gt == 4 and r.recall_50 == 1.0 and r.n_gt_never_visible == 0
+
+
+def test_malformed_scene_objects_raise_format_error_naming_the_object(tmp_path):
+    sc = scene(hidden=False)
+    del sc["objects"][2]["category"]
+    with pytest.raises(FormatError, match=r"objects\[2\].*category"):
+        evaluate_memory(memory_from(gt_boxes()), sc)
+    sc = scene(hidden=False)
+    sc["objects"][1] = "chair"
+    (tmp_path / "scene.json").write_text(json.dumps(sc))
+    with pytest.raises(FormatError, match=r"scene\.json: objects\[1\] must be a JSON object"):
+        evaluate_memory(memory_from(gt_boxes()), tmp_path)

@@ -51,6 +51,7 @@ def test_lift_keeps_the_object_and_drops_mask_bleed():
     assert o.points_world[:, 1].max() < 2.3 + 0.011  # nothing from the wall 1.7 m behind
     assert o.points_world[:, 0].max() == pytest.approx(2.8, abs=0.011)
     assert o.pixel_count == int((mask | bleed).sum())
+    assert o.mask_fraction == pytest.approx(o.pixel_count / mask.size)
     assert cloud.claimed.sum() == (mask | bleed).sum() and not cloud.structure_mask()[mask].any()
 
 
@@ -214,6 +215,29 @@ def test_features_keep_geometrically_overlapping_observations_apart(orbit_frames
     same = {0: canned[0], 1: [Detection2D(1, "chair", m1, 1.0, a)]}
     mem2 = build_memory(seq[:2], dataclasses.replace(cfg, instances_options={"detections": same}))
     assert len(mem2.instances) == 1 and mem2.instances[0].feature is not None
+
+
+def test_sighting_fraction_is_exact_when_masks_are_coarser_than_the_id_image(orbit_frames):
+    """A detector whose masks are at half the id image's resolution: the sighting test uses the mask fraction."""
+    w, frames = orbit_frames
+    frac = 0.04
+    b = MemoryBuilder(dataclasses.replace(CFG, sighting_min_fraction=frac))
+    inner = b.detector
+
+    class Coarse:
+        def detect(self, frame):
+            return [dataclasses.replace(d, mask=d.mask[::2, ::2]) for d in inner.detect(frame)]
+
+    b.detector = Coarse()
+    for f in frames:
+        b.step(f)
+    mem = b.snapshot()
+    for inst in mem.instances:
+        oid = min(w.boxes, key=lambda t: np.linalg.norm(t[2].center - inst.box.center))[0]
+        coarse = [f.instance_ids[::2, ::2] == oid for f in frames]
+        sighted = [f.timestamp_s for f, m in zip(frames, coarse) if m.sum() >= frac * m.size]
+        assert sighted, inst.category
+        assert inst.first_seen_s == pytest.approx(sighted[0]), inst.category
 
 
 def test_first_seen_counts_only_sightings_not_border_slivers(orbit_frames):

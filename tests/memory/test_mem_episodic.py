@@ -31,7 +31,7 @@ def test_working_memory_remaps_merged_instances():
     wm = WorkingMemory(2)
     wm.push(rec(0, [0, 0, 1], [1, 0, 1], {5: 100, 7: 10}))
     wm.remap(7, 5)
-    assert wm.frames[0].visible == {5: 110} and wm.recent_instance_ids() == {5}
+    assert wm.frames[0].visible == {5: 110}
 
 
 def test_keyframe_capacity_is_respected_and_redundant_views_are_replaced():
@@ -94,3 +94,31 @@ def test_instance_voxel_cap_coarsens_instead_of_growing():
     assert len(inst) <= 300 and inst.voxel_m > 0.01
     p = inst.points
     assert p[:, 0].min() < 0.1 and p[:, 0].max() > 1.1  # still covers the whole top
+
+
+def test_feature_mean_ignores_featureless_observations():
+    inst = InstanceState(1, "chair", voxel_m=0.02, max_voxels=100, assoc_voxel_m=0.05)
+    a, b = np.array([1.0, 0.0], np.float32), np.array([0.0, 1.0], np.float32)
+    inst.observe(0, 0.0, a)
+    inst.observe(1, 0.1, None)
+    inst.observe(2, 0.2, None)
+    inst.observe(3, 0.3, b)
+    np.testing.assert_allclose(inst.feature, [0.5, 0.5])
+    other = InstanceState(2, "chair", voxel_m=0.02, max_voxels=100, assoc_voxel_m=0.05)
+    other.observe(4, 0.4, None)
+    other.observe(5, 0.5, b)
+    inst.absorb(other)  # weights: 2 featured observations here, 1 there
+    np.testing.assert_allclose(inst.feature, [1 / 3, 2 / 3], rtol=1e-6)
+    assert inst.n_observations == 6 and inst.n_features == 3
+
+
+def test_episodic_memory_consolidates_evicted_frames_into_bounded_keyframes():
+    from spatialmem.memory.episodic import EpisodicMemory
+
+    ep = EpisodicMemory(keyframe_capacity=1, keyframe_width=32)
+    a = rec(0, [0, 0, 1.5], [1, 0, 1], {1: 500})
+    b = rec(1, [0, 0, 1.5], [1, 0, 1], {})  # the same view, showing nothing a keeps the only view of
+    assert ep.consolidate(a) and a.rgb.shape == (24, 32, 3) and a.intrinsics.width == 32
+    assert a.full_intrinsics.width == 64 and [s.frame_index for s in ep.track.samples] == [0]
+    assert not ep.consolidate(b) and b.rgb.size == 0 and b.observations == ()
+    assert len(ep.keyframes.entries) == 1

@@ -171,3 +171,104 @@ def test_given_backends_are_registered_and_validate():
     fg = registry.build("geometry", "fake", GeometryConfig(name="fake", options={"depth_noise_m": 0.01}))
     noisy = fg.process(f).depth_m
     assert (noisy[depth == 0] == 0).all() and 0 < np.abs(noisy - depth)[depth > 0].max() < 0.1
+
+
+def test_check_pose_rejects_ragged_or_non_numeric_matrices():
+    from spatialmem.types import check_pose
+
+    with pytest.raises(FormatError, match="frames.jsonl frame 3"):
+        check_pose([[1, 0, 0, 0], [0, 1, 0]], "frames.jsonl frame 3")
+    with pytest.raises(FormatError, match="pose 7"):
+        check_pose([["a", "b", "c", "d"]] * 4, "pose 7")
+
+
+def test_synthetic_intrinsics_missing_field_names_file_and_field(tmp_path):
+    d = kit.write_scene_folder(tmp_path, _world(), _poses(2), kit.small_K(32, 24))
+    data = json.loads((d / "intrinsics.json").read_text())
+    del data["cy"]
+    (d / "intrinsics.json").write_text(json.dumps(data))
+    with pytest.raises(FormatError, match=r"intrinsics\.json: missing field 'cy'"):
+        open_source(d)
+    data["cy"] = "centre"
+    (d / "intrinsics.json").write_text(json.dumps(data))
+    with pytest.raises(FormatError, match=r"intrinsics\.json"):
+        open_source(d)
+    (d / "intrinsics.json").write_text("[1, 2]")
+    with pytest.raises(FormatError, match=r"intrinsics\.json"):
+        open_source(d)
+
+
+def test_synthetic_frame_with_ragged_pose_names_the_frame(tmp_path):
+    d = kit.write_scene_folder(tmp_path, _world(), _poses(2), kit.small_K(32, 24))
+    rows = [json.loads(line) for line in (d / "frames.jsonl").read_text().splitlines()]
+    rows[1]["world_from_camera"] = [[1, 0, 0, 0], [0, 1, 0]]
+    (d / "frames.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    src = open_source(d)
+    with pytest.raises(FormatError, match=r"frames\.jsonl frame 1"):
+        list(src)
+
+
+def test_scannet_corrupt_first_image_is_a_format_error(tmp_path):
+    Kc = Intrinsics.from_fov(32, 24, 70)
+    d = _write_scannet(tmp_path, _world(), _poses(2), Kc, Kc, with_instances=False)
+    (d / "color" / "0.jpg").write_bytes(b"not a jpeg at all")
+    with pytest.raises(FormatError, match=r"color/0\.jpg"):
+        open_source(d)
+    d2 = _write_scannet(tmp_path / "b", _world(), _poses(2), Kc, Kc, with_instances=False)
+    (d2 / "depth" / "0.png").write_bytes(b"\x89PNG broken")
+    with pytest.raises(FormatError, match=r"depth/0\.png"):
+        open_source(d2)
+
+
+def test_video_decode_error_mid_stream_names_file_and_frame(tmp_path):
+    av = pytest.importorskip("av")
+    from spatialmem.sources.video import VideoSource
+
+    p = tmp_path / "clip.mp4"
+    with av.open(str(p), "w") as out:
+        st = out.add_stream("libx264", rate=10)
+        st.width, st.height, st.pix_fmt = 64, 48, "yuv420p"
+        for k in range(6):
+            img = np.full((48, 64, 3), 30 * k, np.uint8)
+            for pkt in st.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(pkt)
+        for pkt in st.encode():
+            out.mux(pkt)
+    src = VideoSource(p)
+
+    class _Broken:
+        """Stands in for a container whose decoder fails on the third frame."""
+
+        def __init__(self, real):
+            self.real, self.streams = real, real.streams
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.real.close()
+
+        def decode(self, st):
+            for k, vf in enumerate(self.real.decode(st)):
+                if k == 2:
+                    raise av.error.InvalidDataError(1094995529, "Invalid data found when processing input")
+                yield vf
+
+    real_open = av.open
+    try:
+        av.open = lambda *a, **kw: _Broken(real_open(*a, **kw))
+        it = iter(src)
+        assert next(it).index == 0 and next(it).index == 1
+        with pytest.raises(FormatError, match=r"clip\.mp4: cannot decode video frame 2"):
+            next(it)
+    finally:
+        av.open = real_open
+
+
+def test_given_instances_negative_ids_is_a_format_error_naming_the_frame():
+    inst = registry.build("instances", "given", InstancesConfig(min_pixels=1))
+    K = Intrinsics.from_fov(2, 2, 60)
+    f = Frame(4, 0.0, np.zeros((2, 2, 3), np.uint8), K, np.eye(4),
+              instance_ids=np.array([[0, -1], [1, 1]], np.int32), instance_labels={1: "chair"})
+    with pytest.raises(FormatError, match="frame 4"):
+        inst.detect(f)

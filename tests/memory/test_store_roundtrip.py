@@ -161,6 +161,25 @@ def test_failure_mid_save_keeps_previous_memory(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mem"]  # no temp dir left
 
 
+def test_failed_rename_into_place_keeps_previous_memory(tmp_path, monkeypatch):
+    old = make_memory(0)
+    save_memory(old, tmp_path / "mem")
+    before = snapshot_files(tmp_path / "mem")
+    real = os.replace
+
+    def flaky(src, dst):
+        if ".partial-" in os.fspath(src):
+            raise OSError(18, "Invalid cross-device link")
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", flaky)
+    with pytest.raises(StoreError, match="into place"):
+        save_memory(make_memory(1), tmp_path / "mem")
+    monkeypatch.setattr(os, "replace", real)
+    assert snapshot_files(tmp_path / "mem") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mem"]
+
+
 def test_interrupt_mid_save_leaves_no_temp_and_no_target(tmp_path, monkeypatch):
     def boom(path, array):
         raise KeyboardInterrupt

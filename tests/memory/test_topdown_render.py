@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from spatialmem.geometry.boxes import OrientedBox
 from spatialmem.geometry.se3 import look_at
@@ -73,3 +74,18 @@ def test_ceiling_points_do_not_hide_the_room():
     img = render_topdown(SceneMemory("c", room=ROOM, points_world=pts, colors_rgb=cols), width_px=300)
     assert np.any(np.all(img == (0, 200, 0), axis=2))
     assert not np.any(np.all(img == (0, 0, 200), axis=2))
+
+
+def test_tilted_box_footprint_is_its_convex_outline():
+    from scipy.spatial import ConvexHull
+
+    from spatialmem.geometry.boxes import polygon_area
+    from spatialmem.memory.topdown import _footprint
+
+    c, s = np.cos(0.4), np.sin(0.4)
+    tilt = np.array([[1.0, 0.0, 0.0], [0.0, c, s], [0.0, -s, c]])  # rolled about x: not gravity-aligned
+    box = OrientedBox([1.0, 2.0, 0.5], [1.2, 0.6, 0.8], tilt)
+    outline = _footprint(box)
+    hull = ConvexHull(box.corners()[:, :2])
+    assert len(outline) == len(hull.vertices)
+    assert polygon_area(outline) == pytest.approx(hull.volume)

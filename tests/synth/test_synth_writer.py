@@ -106,3 +106,54 @@ def test_cli_writes_k_scenes_with_consecutive_seeds(tmp_path, capsys):
                   "48x36"], capsys)
     assert rc == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scene_00020", "scene_00021"]
+
+
+def test_failed_final_rename_restores_the_old_scene(tmp_path, monkeypatch):
+    import os
+
+    path = write_scene(tmp_path, 11, FAST)
+    before = _digest(path)
+    real_replace = os.replace
+
+    def flaky(src, dst):
+        if ".partial-" in os.fspath(src):  # the move of the new scene into place
+            raise OSError("rename failed (simulated)")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", flaky)
+    with pytest.raises(OSError, match="simulated"):
+        write_scene(tmp_path, 11, FAST, overwrite=True)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert _digest(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scene_00011"]
+
+
+def test_stale_partial_folder_of_a_dead_run_is_removed(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".scene_00011.partial-{int(dead.stdout)}-0123abcd"
+    (stale / "rgb").mkdir(parents=True)
+    write_scene(tmp_path, 11, FAST)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scene_00011"]
+
+
+def test_seed_range_includes_the_last_seed():
+    from spatialmem.commands.synth import check_seed_range
+
+    check_seed_range(99999, 1)
+    check_seed_range(99998, 2)
+    check_seed_range(0, 1)
+    for seed, scenes in ((99999, 2), (-1, 1), (99990, 11)):
+        with pytest.raises(InputError, match="--seed"):
+            check_seed_range(seed, scenes)
+    with pytest.raises(InputError, match="--scenes"):
+        check_seed_range(0, 0)
+
+
+def test_cli_accepts_the_largest_seed(tmp_path, capsys):
+    rc, err = _cli(["synth", "--out", str(tmp_path), "--seed", "99999", "--scenes", "1", "--frames", "2", "--size",
+                    "16x16"], capsys)
+    assert rc == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scene_99999"]
