@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from spatialmem.dsl import check, measure, parse, run_program  # noqa: E402
 from spatialmem.dsl import parser as dsl_parser  # noqa: E402
 from spatialmem.dsl.interpreter import run_checked  # noqa: E402
-from spatialmem.geometry.boxes import OrientedBox  # noqa: E402
+from spatialmem.geometry.boxes import OrientedBox, sample_box_surface  # noqa: E402
 from spatialmem.memory.scene import ObjectInstance, Room, SceneMemory  # noqa: E402
 
 OBJECTS = [
@@ -120,27 +120,14 @@ def _oracle_memory(scene_dir: Path, points: bool) -> SceneMemory:
     for o in sc["objects"]:
         pts = np.zeros((0, 3), np.float32)
         if points:
-            pts = np.concatenate([_surface(OrientedBox.from_dict(p)) for p in o["parts"]]).astype(np.float32)
+            parts = [OrientedBox.from_dict(p) for p in o["parts"]]
+            pts = np.concatenate([sample_box_surface(b, 0.03) for b in parts]).astype(np.float32)
         insts.append(ObjectInstance(o["id"], o["category"], OrientedBox.from_dict(o), pts,
                                     first_seen_s=o["first_visible_s"]))
     r = sc["room"]
     room = Room(r["floor_z"], np.array(r["floor_polygon"], float), r["floor_area_m2"],
                 r["floor_z"] + r["ceiling_height_m"])
     return SceneMemory(sc["scene_name"], tuple(insts), room=room)
-
-
-def _surface(box: OrientedBox, step: float = 0.03) -> np.ndarray:
-    out, half = [], box.size / 2.0
-    for axis in range(3):
-        u, v = [k for k in range(3) if k != axis]
-        gu = np.linspace(-half[u], half[u], max(2, int(box.size[u] / step) + 1))
-        gv = np.linspace(-half[v], half[v], max(2, int(box.size[v] / step) + 1))
-        uu, vv = np.meshgrid(gu, gv, indexing="ij")
-        for sign in (-1.0, 1.0):
-            local = np.zeros((uu.size, 3))
-            local[:, axis], local[:, u], local[:, v] = sign * half[axis], uu.ravel(), vv.ravel()
-            out.append(box.center + local @ box.axes)
-    return np.concatenate(out)
 
 
 def agreement(scenes: Path, points: bool) -> None:

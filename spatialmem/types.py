@@ -20,7 +20,12 @@ import numpy as np
 
 from spatialmem.geometry.boxes import OrientedBox
 
+#: An object counts as *seen* in a frame when its mask covers at least this fraction of the image
+#: (500 px at 640x480): the benchmark's first-visible rule and the builder's first_seen_s rule.
+VISIBLE_MASK_FRACTION = 500.0 / (640 * 480)
+
 __all__ = [
+    "VISIBLE_MASK_FRACTION",
     "Intrinsics",
     "Frame",
     "Detection2D",

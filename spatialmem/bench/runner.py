@@ -165,6 +165,11 @@ def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = N
         raise InputError(f"--memories {config.memories} is not a folder (expected one memory per scene inside)")
     loaded = load_questions(config.questions)
     out = config.out
+    pconf = config.planner_config
+    if pconf.transcript_dir is None and config.planner != "template" and pconf.llm is not None:
+        pconf = PlannerConfig(pconf.llm, pconf.max_repairs, out / "transcripts", pconf.use_vision)
+    if planner is None:  # before anything is written: a misconfigured planner fails fast
+        planner = build_planner(config.planner, pconf)
     out.mkdir(parents=True, exist_ok=True)
     pred_path = out / PREDICTIONS
     previous = read_predictions(pred_path)
@@ -173,11 +178,6 @@ def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = N
         row = previous.get(qid)
         return row is not None and (row.get("ok") or not config.retry_failed)
 
-    pconf = config.planner_config
-    if pconf.transcript_dir is None and config.planner != "template" and pconf.llm is not None:
-        pconf = PlannerConfig(pconf.llm, pconf.max_repairs, out / "transcripts", pconf.use_vision)
-    if planner is None:
-        planner = build_planner(config.planner, pconf)
     cache = _MemoryCache(config.memories, memory_loader or _default_loader)
 
     pending = [q for q in loaded.questions if not is_done(q.id)]

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from spatialmem.errors import InputError, LLMError, PlanningError, ProgramError, ProgramRuntimeError, SpatialMemError
+from spatialmem.errors import LLMError, PlanningError, ProgramError, ProgramRuntimeError, SpatialMemError
 
 PlannerOpt = Annotated[str, typer.Option("--planner", help="template | llm | chain (template first, then LLM).")]
 BaseUrlOpt = Annotated[
@@ -127,8 +127,6 @@ def register(app: typer.Typer) -> None:
         from spatialmem.agent.base import PlannerConfig
         from spatialmem.bench.runner import EvalConfig, run_eval
 
-        if planner in ("llm",) and not llm_model:
-            raise InputError("--planner llm needs --llm-model NAME (and --llm-base-url URL)")
         llm = llm_config_from_options(llm_base_url, llm_model, llm_api_key_env, llm_temperature, llm_timeout,
                                       llm_retries, llm_backoff, llm_vision_model)
         cfg = EvalConfig(questions=questions, memories=memories, out=out, planner=planner,

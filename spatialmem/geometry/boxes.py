@@ -103,6 +103,26 @@ class OrientedBox:
         return OrientedBox(R @ self.center + t, self.size, self.axes @ R.T)
 
 
+def sample_box_surface(box: OrientedBox, step_m: float) -> np.ndarray:
+    """(N, 3) float64 world points on a grid over the box's six faces, at most ``step_m`` apart.
+
+    Every face edge (so every corner) is sampled: the closest-point distance between two sampled
+    boxes is never below their exact :func:`box_distance` and at most about ``step_m`` above it.
+    """
+    half = box.size / 2.0
+    faces = []
+    for axis in range(3):
+        u, v = [a for a in range(3) if a != axis]
+        gu = np.linspace(-half[u], half[u], max(2, int(np.ceil(box.size[u] / step_m)) + 1))
+        gv = np.linspace(-half[v], half[v], max(2, int(np.ceil(box.size[v] / step_m)) + 1))
+        uu, vv = np.meshgrid(gu, gv, indexing="ij")
+        for sign in (-1.0, 1.0):
+            local = np.zeros((uu.size, 3))
+            local[:, axis], local[:, u], local[:, v] = sign * half[axis], uu.ravel(), vv.ravel()
+            faces.append(local)
+    return box.center + np.concatenate(faces) @ box.axes
+
+
 # -------------------------------------------------------------------- fitting
 def fit_gravity_aligned(points_world: np.ndarray) -> OrientedBox:
     """The minimum-footprint gravity-aligned box containing ``points_world`` (N, 3), N >= 1.

@@ -49,7 +49,7 @@ from spatialmem.memory.lift import FrameCloud, LiftConfig, fit_box_fast, fit_box
 from spatialmem.memory.scene import CameraRecord, Keyframe, ObjectInstance, Room, SceneMemory
 from spatialmem.memory.working import FrameRecord, WorkingMemory
 from spatialmem.perception.base import GeometryConfig, InstancesConfig, build_geometry, build_instances
-from spatialmem.types import Frame, Intrinsics
+from spatialmem.types import VISIBLE_MASK_FRACTION, Frame, Intrinsics
 
 BUILDER_VERSION = 1
 
@@ -66,8 +66,8 @@ class BuilderConfig:
         min_mask_pixels: detections with smaller masks are ignored.
         sighting_min_fraction: an observation counts as a *sighting* (sets ``first_seen_s``) only when its
             mask covers at least this fraction of the image (``Observation3D.mask_fraction``, measured at the
-            mask's own resolution): 500 px at 640x480, the visibility rule of the
-            synthetic benchmark (docs/formats.md); smaller slivers at the image border still add points.
+            mask's own resolution); default ``types.VISIBLE_MASK_FRACTION`` (500 px at 640x480), the visibility
+            rule of the synthetic benchmark (docs/formats.md); smaller slivers at the image border still add points.
         lift: how detections are lifted (pixel stride, voxel size, outlier filters).
         association: association / merge / denoise thresholds.
         instance_voxel_m: initial voxel size of an instance's fused points.
@@ -98,7 +98,7 @@ class BuilderConfig:
     geometry_options: dict[str, Any] = field(default_factory=dict)
     instances_options: dict[str, Any] = field(default_factory=dict)
     min_mask_pixels: int = 40
-    sighting_min_fraction: float = 500.0 / (640 * 480)
+    sighting_min_fraction: float = VISIBLE_MASK_FRACTION
     lift: LiftConfig = LiftConfig()
     association: AssociationConfig = AssociationConfig()
     instance_voxel_m: float = 0.02

@@ -18,6 +18,7 @@ import numpy as np
 
 from spatialmem.errors import FormatError
 from spatialmem.geometry.boxes import OrientedBox, signed_area
+from spatialmem.types import VISIBLE_MASK_FRACTION
 
 SCENE_FORMAT = "spatialmem-scene"
 SCENE_VERSION = 1
@@ -220,4 +221,4 @@ def spec_from_dict(d: Mapping, poses: Sequence | None = None) -> SceneSpec:
 
 def first_visible_threshold(width: int, height: int) -> int:
     """Mask pixel count for "visible": 500 px at 640x480, scaled by image area (at least 1)."""
-    return max(1, int(math.ceil(500.0 * width * height / (640.0 * 480.0))))
+    return max(1, int(math.ceil(VISIBLE_MASK_FRACTION * width * height - 1e-9)))

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spatialmem.geometry.boxes import OrientedBox
+from spatialmem.geometry.boxes import OrientedBox, sample_box_surface
 from spatialmem.memory.scene import CameraRecord, Keyframe, ObjectInstance, Room, SceneMemory
 from spatialmem.types import Intrinsics
 
@@ -46,29 +46,11 @@ LIVING = [
 KEYFRAMES = {"sofa": (10,), "tv": (20,)}
 
 
-def surface_points(box: OrientedBox, step: float = 0.05) -> np.ndarray:
-    """(N, 3) float32 grid samples of a box's six faces (every `step` metres, corners included)."""
-    pts = []
-    half = box.size / 2.0
-    for axis in range(3):
-        u, v = [a for a in range(3) if a != axis]
-        gu = np.linspace(-half[u], half[u], max(2, int(np.ceil(box.size[u] / step)) + 1))
-        gv = np.linspace(-half[v], half[v], max(2, int(np.ceil(box.size[v] / step)) + 1))
-        uu, vv = np.meshgrid(gu, gv, indexing="ij")
-        for sign in (-1.0, 1.0):
-            local = np.zeros((uu.size, 3))
-            local[:, axis] = sign * half[axis]
-            local[:, u], local[:, v] = uu.ravel(), vv.ravel()
-            pts.append(local)
-    local = np.concatenate(pts)
-    return (box.center + local @ box.axes).astype(np.float32)
-
-
 def build_living(with_points: bool = False) -> SceneMemory:
     insts = []
     for ident, cat, c, s, t in LIVING:
         box = OrientedBox(np.array(c), np.array(s), np.eye(3))
-        pts = surface_points(box) if with_points else np.zeros((0, 3), np.float32)
+        pts = sample_box_surface(box, 0.05).astype(np.float32) if with_points else np.zeros((0, 3), np.float32)
         insts.append(ObjectInstance(ident, cat, box, pts, first_seen_s=t, last_seen_s=t + 5.0, n_observations=3,
                                     keyframe_indices=KEYFRAMES.get(cat, ())))
     K = Intrinsics.from_fov(64, 48, 90.0)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from spatialmem.dsl import run_program
 from spatialmem.dsl.measure import prism_distance
-from spatialmem.geometry.boxes import OrientedBox, box_distance
+from spatialmem.geometry.boxes import OrientedBox, box_distance, sample_box_surface
 from spatialmem.geometry.directions import boundary_margin_deg, classify_direction, view_angle_deg
 from spatialmem.memory.scene import ObjectInstance, SceneMemory
 
@@ -27,26 +27,12 @@ box_st = st.builds(lambda c, s, y: OrientedBox.from_yaw(np.array(c), np.array(s)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def surface_points(box: OrientedBox, step: float) -> np.ndarray:
-    """(N, 3) grid samples of the six faces of a box."""
-    out = []
-    half = box.size / 2.0
-    for axis in range(3):
-        u, v = [k for k in range(3) if k != axis]
-        gu = np.linspace(-half[u], half[u], max(2, int(np.ceil(box.size[u] / step)) + 1))
-        gv = np.linspace(-half[v], half[v], max(2, int(np.ceil(box.size[v] / step)) + 1))
-        uu, vv = np.meshgrid(gu, gv, indexing="ij")
-        for sign in (-1.0, 1.0):
-            local = np.zeros((uu.size, 3))
-            local[:, axis], local[:, u], local[:, v] = sign * half[axis], uu.ravel(), vv.ravel()
-            out.append(local)
-    return (box.center + np.concatenate(out) @ box.axes).astype(np.float32)
-
-
 def _memory(*boxes, points: bool = False) -> SceneMemory:
     cats = ["a", "b", "c", "d"]
-    insts = tuple(ObjectInstance(i + 1, cats[i], b, surface_points(b, 0.1) if points else np.zeros((0, 3), np.float32))
-                  for i, b in enumerate(boxes))
+    def pts(b: OrientedBox) -> np.ndarray:
+        return sample_box_surface(b, 0.1).astype(np.float32) if points else np.zeros((0, 3), np.float32)
+
+    insts = tuple(ObjectInstance(i + 1, cats[i], b, pts(b)) for i, b in enumerate(boxes))
     return SceneMemory("prop", insts)
 
 
