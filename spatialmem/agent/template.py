@@ -20,20 +20,10 @@ import re
 from collections.abc import Callable, Sequence
 
 from spatialmem.agent.base import Plan, PlannerConfig, Question, cannot_plan
-from spatialmem.dsl.check import SYNONYMS
 from spatialmem.errors import PlanningError
+from spatialmem.vocab import SYNONYMS_BY_CATEGORY as _SYNONYMS
+from spatialmem.vocab import clean_category, resolve_category
 
-
-def _synonyms_by_category() -> dict[str, tuple[str, ...]]:
-    """Memory category -> the common names that mean it, inverted from the checker's table (one source)."""
-    out: dict[str, list[str]] = {}
-    for alias, targets in SYNONYMS.items():
-        for target in targets:
-            out.setdefault(target, []).append(alias)
-    return {k: tuple(v) for k, v in out.items()}
-
-
-_SYNONYMS: dict[str, tuple[str, ...]] = _synonyms_by_category()
 _DIRECTION_SCHEME = {
     "object_rel_direction_easy": "left_right",
     "object_rel_direction_medium": "left_right_back",
@@ -56,52 +46,6 @@ def text_list(items: Sequence[str]) -> str:
 def normalize(text: str) -> str:
     """Collapse whitespace (line breaks included) to single spaces."""
     return " ".join(str(text).split())
-
-
-def _clean_category(raw: str) -> str:
-    c = raw.strip().strip("'\"`").strip()
-    c = re.sub(r"\(\s*(?:s|es)\s*\)", "", c, flags=re.I)
-    c = re.sub(r"^(?:the|a|an)\s+", "", c, flags=re.I)
-    c = c.rstrip("?.!,;: ").strip()
-    return re.sub(r"[\s_]+", " ", c).lower()
-
-
-def _singulars(word: str) -> list[str]:
-    out = []
-    if word.endswith("ves") and len(word) > 4:
-        out += [word[:-3] + "f", word[:-3] + "fe"]
-    if word.endswith("ies") and len(word) > 4:
-        out.append(word[:-3] + "y")
-    if word.endswith("es") and len(word) > 3:
-        out.append(word[:-2])
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 2:
-        out.append(word[:-1])
-    return out
-
-
-def resolve_category(raw: str, categories: Sequence[str]) -> str:
-    """Map a category as written in a question onto the memory's category names.
-
-    Tries, in order: the exact (lower-cased, "(s)" removed) name, hyphen/space variants, singular
-    forms of the last word, and common synonyms (couch -> sofa). Returns the cleaned name unchanged
-    when nothing matches, so the query-language checker can report it with suggestions.
-    """
-    name = _clean_category(raw)
-    cats = {c.lower(): c for c in categories}
-    if not cats:
-        return name
-    candidates = [name, name.replace("-", " "), name.replace(" ", "-"), name.replace(" ", "")]
-    words = name.split(" ")
-    for sing in _singulars(words[-1]):
-        candidates.append(" ".join(words[:-1] + [sing]))
-    for cand in candidates:
-        if cand in cats:
-            return cats[cand]
-    for cand in candidates:
-        for target in SYNONYMS.get(cand, ()):
-            if target in cats:
-                return cats[target]
-    return name
 
 
 def find_category_in(text: str, categories: Sequence[str]) -> str | None:
@@ -182,7 +126,7 @@ class TemplatePlanner:
     @staticmethod
     def _split_list(text: str) -> list[str]:
         parts = re.split(r",|\bor\b|\band\b", text)
-        return [p for p in (_clean_category(x) for x in parts) if p]
+        return [p for p in (clean_category(x) for x in parts) if p]
 
     @staticmethod
     def _option_texts(options: Sequence[str]) -> list[str]:
@@ -245,7 +189,7 @@ class TemplatePlanner:
         if not m:
             return ""
         raw = self._split_list(m.group("list") or "") or [
-            _clean_category(t) for t in self._option_texts(q.options)
+            clean_category(t) for t in self._option_texts(q.options)
         ]
         if not raw:
             raise cannot_plan("the relative-distance question lists no candidate objects")

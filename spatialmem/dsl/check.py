@@ -13,67 +13,12 @@ from spatialmem.dsl import ast
 from spatialmem.dsl import types as T
 from spatialmem.dsl.diagnostics import Diagnostic, make
 from spatialmem.dsl.ops import ATTRIBUTES, OPS, Op, attributes_of
+from spatialmem.vocab import OP_ALIASES, category_hint
 
 MAX_STATEMENTS = 100
 MAX_LIST_LITERAL = 256
 MAX_DEPTH = 32
 MAX_IMAGE_SIDE = 2048
-
-# common names -> memory category names (the first one present in the memory is suggested first);
-# the single synonym table: the template planner (spatialmem.agent.template) matches question words with it too
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "couch": ("sofa",), "settee": ("sofa",), "loveseat": ("sofa",), "television": ("tv",), "tv set": ("tv",),
-    "television set": ("tv",), "tv screen": ("tv",), "monitor": ("tv",), "screen": ("tv", "monitor"),
-    "display": ("monitor", "tv"),
-    "computer": ("laptop", "monitor"), "notebook": ("laptop",), "pc": ("laptop", "monitor"),
-    "bin": ("trash bin",), "trash can": ("trash bin",), "garbage can": ("trash bin",), "garbage bin": ("trash bin",),
-    "wastebasket": ("trash bin",), "waste bin": ("trash bin",), "trashcan": ("trash bin",),
-    "rubbish bin": ("trash bin",), "dustbin": ("trash bin",), "trash": ("trash bin",),
-    "fridge": ("refrigerator",), "freezer": ("refrigerator",), "light": ("lamp", "ceiling light"),
-    "desk lamp": ("lamp",), "floor lamp": ("lamp",), "ceiling lamp": ("ceiling light",),
-    "armchair": ("chair",), "stool": ("chair",), "office chair": ("chair",),
-    "dining table": ("table",), "coffee table": ("table",), "desk": ("table",), "writing desk": ("desk",),
-    "night stand": ("nightstand",), "bedside table": ("nightstand",), "night table": ("nightstand",),
-    "cupboard": ("cabinet",), "closet": ("wardrobe", "cabinet"), "wardrobe": ("cabinet",),
-    "bookcase": ("bookshelf",), "book shelf": ("bookshelf",), "shelf": ("bookshelf",), "shelves": ("bookshelf",),
-    "potted plant": ("plant",), "houseplant": ("plant",), "flower pot": ("plant",), "plant": ("potted plant",),
-    "rug": ("carpet",), "washbasin": ("sink",), "basin": ("sink",), "doorway": ("door",),
-    "radiator": ("heater",), "oven": ("stove", "microwave"), "cooker": ("stove",), "microwave oven": ("microwave",),
-    "cushion": ("pillow",), "chest of drawers": ("dresser",), "drawers": ("dresser",), "bag": ("backpack",),
-    "rucksack": ("backpack",), "board": ("whiteboard",), "white board": ("whiteboard",), "carton": ("box",),
-    "bed frame": ("bed",), "bedframe": ("bed",), "desk table": ("table",), "window pane": ("window",),
-}
-ALIASES: dict[str, str] = {
-    "len": "count", "size": "count", "number": "count", "dist": "distance", "closest": "nearest",
-    "area": "room_area", "print": "answer", "return_answer": "answer", "get": "the", "find": "objects",
-    "select": "where", "filter": "where", "sorted": "sort_by", "sort": "sort_by", "select_option": "choose",
-    "option": "choose", "view": "stand_at", "look_at": "stand_at", "cm": "to_cm", "meters": "to_m",
-    "furthest": "farthest", "turns": "route", "path": "route", "image": "render", "map": "topdown",
-    "birdseye": "topdown", "show": "look", "when": "first_seen", "order": "appearance_order",
-    "object_count": "count", "get_objects": "objects", "find_objects": "objects", "relative_direction": "direction",
-}
-
-
-def suggest_category(name: str, categories) -> list[str]:
-    """Closest memory categories for a name: synonyms, singular form, then spelling neighbours."""
-    key = " ".join(name.strip().lower().replace("_", " ").replace("-", " ").split())
-    cats = list(categories)
-    out: list[str] = []
-    singular = [key[:-1]] if key.endswith("s") else []
-    if key.endswith("es"):
-        singular.append(key[:-2])
-    cands = list(SYNONYMS.get(key, ())) + singular + [c for k in singular for c in SYNONYMS.get(k, ())]
-    for cand in cands:
-        if cand in cats and cand not in out:
-            out.append(cand)
-    for c in cats:
-        if c not in out and (key in c.split() or c in key.split()):
-            out.append(c)
-    for c in difflib.get_close_matches(key, cats, n=3, cutoff=0.6):
-        if c not in out:
-            out.append(c)
-    return out[:3]
-
 
 def check(program: ast.Program, memory=None) -> list[Diagnostic]:
     """All static problems of ``program`` (empty list = it may run).
@@ -282,7 +227,7 @@ class _Checker:
             for k in node.kwargs:
                 self.expr(k.value, depth)
             close = difflib.get_close_matches(node.func, list(OPS), n=3, cutoff=0.6)
-            alias = ALIASES.get(node.func)
+            alias = OP_ALIASES.get(node.func)
             if alias and alias not in close:
                 close.insert(0, alias)
             hint = (f"did you mean {', '.join(close)}? " if close else "") + \
@@ -382,12 +327,3 @@ class _Checker:
         if name in self.cats:
             return
         self.err("E240", f'category "{lit.value}" is not in this memory', lit.span, category_hint(name, self.cats))
-
-
-def category_hint(name: str, categories) -> str:
-    """The repair hint for a category name that is not in the memory: closest names, then the known ones."""
-    cats = list(categories)
-    sugg = suggest_category(name, cats)
-    known = ", ".join(cats[:30]) or "(none)"
-    return (f'did you mean "{sugg[0]}"' + (f" (or {', '.join(repr(s) for s in sugg[1:])})" if sugg[1:] else "")
-            + "? " if sugg else "") + f"categories in this memory: {known}"

@@ -17,6 +17,7 @@ from spatialmem.dsl.measure import memory_cache
 from spatialmem.dsl.values import Choice, Direction, Image, ObjectSet, Quantity, Route, View, answer_text, kind_of
 from spatialmem.geometry import directions as dirs
 from spatialmem.memory.scene import ObjectInstance, SceneMemory
+from spatialmem.vocab import category_hint
 
 MAX_IMAGE_SIDE = 2048
 MAX_LOOKS = 8
@@ -66,8 +67,6 @@ def _instances(ctx: Context, category: str) -> list[ObjectInstance]:
         cats = ctx.memory.categories()
         name = str(category).strip().lower()
         if name not in cats:
-            from spatialmem.dsl.check import category_hint  # lazy: check imports the op table, which imports us
-
             raise Fail("E240", f'category "{category}" is not in this memory', category_hint(name, cats))
     return insts
 

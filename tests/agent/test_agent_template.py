@@ -195,7 +195,7 @@ def test_rel_distance_drops_candidates_missing_from_memory():
 
 
 def test_synonyms_come_from_the_checker_table():
-    from spatialmem.dsl.check import SYNONYMS
+    from spatialmem.vocab import SYNONYMS
 
     for alias, targets in SYNONYMS.items():
         assert resolve_category(alias, [targets[0]]) == targets[0], alias

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from spatialmem.dsl import types as T
-from spatialmem.dsl.check import suggest_category
 from spatialmem.dsl.impls import normalize, parse_options
 from spatialmem.dsl.values import format_number
 from spatialmem.geometry.boxes import OrientedBox
 from spatialmem.geometry.splat import render_view
 from spatialmem.memory.scene import ObjectInstance, SceneMemory
+from spatialmem.vocab import suggest_category
 
 
 @pytest.mark.parametrize("a, b, add, mul, div", [
