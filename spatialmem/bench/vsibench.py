@@ -327,7 +327,8 @@ def _finish(cfg: VsiBenchConfig, chosen: list[BenchQuestion], done_rows: dict[st
 
 def scenes_table(scenes: Sequence[dict[str, Any]]) -> str:
     """Markdown: one row per scene (cache, seconds, attempts, status); failures are listed, never hidden."""
-    lines = ["## Scenes", "", "| scene | dataset | questions | memory cache | ingest s | answer s | attempts | status |",
+    lines = ["## Scenes", "",
+             "| scene | dataset | questions | memory cache | ingest s | answer s | attempts | status |",
              "|---|---|---|---|---|---|---|---|"]
     for s in scenes:
         status = s["status"] if not s.get("error") else f"{s['status']}: {str(s['error'])[:200]}"

@@ -29,6 +29,16 @@ WorkersOpt = Annotated[int, typer.Option("--workers", help="Worker processes (lo
 RayAddressOpt = Annotated[str, typer.Option("--ray-address", help="Existing Ray cluster (e.g. auto, ray://host:10001); "
                                                                   "default: start Ray locally.")]
 TaskRetriesOpt = Annotated[int, typer.Option("--retries", help="Extra attempts for a scene task that failed.")]
+QuestionsOpt = Annotated[Path, typer.Option("--questions", help="test.parquet (or .jsonl/.csv) of the benchmark.")]
+OutOpt = Annotated[Path, typer.Option("--out", help="Results folder (reused: a rerun redoes only what is missing).")]
+VideosOpt = Annotated[Path | None, typer.Option(
+    "--videos", help="Folder with arkitscenes/, scannet/, scannetpp/ (default: the question file's folder).")]
+PerceptionOpt = Annotated[str, typer.Option("--perception", help="Perception preset: given | rgb | learned.")]
+CacheDirOpt = Annotated[Path | None, typer.Option(
+    "--cache-dir", help="Memory cache (default $SPATIALMEM_CACHE or ~/.cache/spatialmem/memories).")]
+LimitOpt = Annotated[int | None, typer.Option("--limit", help="At most N questions (after the filters).")]
+TypesOpt = Annotated[list[str], typer.Option("--question-types", help="Only these types (repeat or comma-separate).")]
+ScenesOpt = Annotated[list[str], typer.Option("--scenes", help="Only these scenes (repeat or comma-separate).")]
 
 
 def _split(values: list[str]) -> tuple[str, ...]:
@@ -40,21 +50,19 @@ def register(app: typer.Typer) -> None:
 
     @app.command("vsibench")
     def vsibench(
-        questions: Annotated[Path, typer.Option("--questions", help="test.parquet (or .jsonl/.csv) of the benchmark.")],
-        out: Annotated[Path, typer.Option("--out", help="Results folder (reused: a rerun redoes only what is missing).")],
-        videos: Annotated[Path | None, typer.Option("--videos", help="Folder with arkitscenes/, scannet/, scannetpp/ "
-                                                                     "(default: the question file's folder).")] = None,
-        perception: Annotated[str, typer.Option("--perception", help="Perception preset: given | rgb | learned.")] = "given",
+        questions: QuestionsOpt,
+        out: OutOpt,
+        videos: VideosOpt = None,
+        perception: PerceptionOpt = "given",
         planner: PlannerOpt = "chain",
         executor: ExecutorOpt = "local",
         workers: WorkersOpt = 1,
         ray_address: RayAddressOpt = "",
         retries: TaskRetriesOpt = 2,
-        cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Memory cache (default "
-                                                                           "$SPATIALMEM_CACHE or ~/.cache/spatialmem/memories).")] = None,
-        limit: Annotated[int | None, typer.Option("--limit", help="At most N questions (after the filters).")] = None,
-        question_types: Annotated[list[str], typer.Option("--question-types", help="Only these types (repeat or comma-separate).")] = [],  # noqa: B006
-        scenes: Annotated[list[str], typer.Option("--scenes", help="Only these scenes (repeat or comma-separate).")] = [],  # noqa: B006
+        cache_dir: CacheDirOpt = None,
+        limit: LimitOpt = None,
+        question_types: TypesOpt = [],  # noqa: B006
+        scenes: ScenesOpt = [],  # noqa: B006
         chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Write scores.png.")] = True,
         llm_base_url: BaseUrlOpt = "http://127.0.0.1:8000/v1",
         llm_model: ModelOpt = "",

@@ -114,7 +114,8 @@ def test_a_killed_worker_is_retried_and_every_row_is_written_once(bench_layout, 
     for scene in ("scene_00001", "scene_00002", "scene_00003"):
         rows = lines(tmp_path / "r" / "scenes" / f"scannet__{scene}.jsonl")
         assert len(rows) == len({r["id"] for r in rows}) > 0
-    assert (tmp_path / "r" / "predictions.jsonl").read_bytes() == (reference_run / "out" / "predictions.jsonl").read_bytes()
+    reference = (reference_run / "out" / "predictions.jsonl").read_bytes()
+    assert (tmp_path / "r" / "predictions.jsonl").read_bytes() == reference
 
 
 def test_cli_errors_are_clear(bench_layout, tmp_path, capsys):
