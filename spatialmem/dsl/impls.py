@@ -266,6 +266,10 @@ def op_room_extent(ctx):
     return (m(ext[0]), m(ext[1]))
 
 
+def op_floor_height(ctx):
+    return m(_room(ctx).floor_z)
+
+
 def op_room_height(ctx):
     room = _room(ctx)
     if room.ceiling_z is None:
