@@ -16,6 +16,7 @@ from PIL import Image
 Y_DOWN = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])  # z-up -> y-down (+z maps to -y)
 Y_UP = np.array([[1.0, 0, 0], [0, 0, 1.0], [0, -1.0, 0]])  # z-up -> y-up (+z maps to +y)
 GL_TO_CV = np.diag([1.0, -1.0, -1.0, 1.0])
+Z_UP = np.eye(3)
 
 
 class Scene:
@@ -58,7 +59,7 @@ def quat(R: np.ndarray) -> tuple[float, float, float, float]:
     return tuple(Rotation.from_matrix(R).as_quat())
 
 
-def write_scannet(scene_dir: Path, out: Path, world: np.ndarray = np.eye(3), masks: bool = True) -> Path:
+def write_scannet(scene_dir: Path, out: Path, world: np.ndarray = Z_UP, masks: bool = True) -> Path:
     s = Scene(scene_dir)
     for sub in ("color", "depth", "pose", "intrinsic"):
         (out / sub).mkdir(parents=True, exist_ok=True)
