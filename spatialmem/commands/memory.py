@@ -51,9 +51,20 @@ def ingest(
     stride: int = typer.Option(1, "--stride", min=1, help="Read every n-th frame of the source."),
     max_frames: int | None = typer.Option(None, "--max-frames", min=1, help="Stop after this many frames."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing memory directory."),
+    noise: str | None = typer.Option(None, "--noise", help="Noise level of the 'noisy' backends: low, medium, high."),
+    model_dir: Path | None = typer.Option(None, "--model-dir", help="Local folder with the learned models' weights."),
+    vocabulary: Path | None = typer.Option(None, "--vocabulary",
+                                           help="'open-vocab' categories, one a line ('name' or 'name: threshold')."),
+    geometry_opt: list[str] = typer.Option([], "--geometry-opt", help="KEY=VALUE option of the geometry backend."),
+    instances_opt: list[str] = typer.Option([], "--instances-opt", help="KEY=VALUE option of the instance backend."),
 ) -> None:
     """Build a spatial memory from a frame source and save it as a memory directory."""
     _check_out(out, overwrite)
+    from spatialmem.commands.perception import backend_options
+
+    geometry_options, instances_options = backend_options(geometry, instances, noise=noise, model_dir=model_dir,
+                                                          vocabulary=vocabulary, geometry_opt=geometry_opt,
+                                                          instances_opt=instances_opt)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from spatialmem.memory.builder import BuilderConfig, build_memory
@@ -66,7 +77,8 @@ def ingest(
     if max_frames is not None:
         source_kw["max_frames"] = max_frames
     source = open_source(src, **source_kw)
-    config = BuilderConfig(window=window, keyframes=keyframes, geometry=geometry, instances=instances)
+    config = BuilderConfig(window=window, keyframes=keyframes, geometry=geometry, instances=instances,
+                           geometry_options=geometry_options, instances_options=instances_options)
     err = Console(stderr=True)
     t0 = time.perf_counter()
     with Progress(
@@ -91,6 +103,9 @@ def ingest(
     save_memory(memory, out, overwrite=overwrite)
     n_frames = memory.metadata.get("n_frames", len(memory.cameras))
     area = "unknown" if memory.room is None else f"{memory.room.area_m2:.2f} m²"
+    from spatialmem.commands.perception import perception_line
+
+    typer.echo(perception_line(memory.metadata.get("perception", {})))
     typer.echo(
         f"wrote {out}: {len(memory.instances)} instances, {n_frames} frames in {elapsed:.1f} s "
         f"({n_frames / max(elapsed, 1e-9):.1f} frames/s), {len(memory.keyframes)} keyframes, room area {area}"
@@ -146,6 +161,11 @@ def inspect(
         table.add_row(str(d["id"]), d["category"], _vec(d["center"]), _vec(d["size"]),
                       _fmt(d["first_seen_s"], 2), str(d["n_points"]))
     con.print(table)
+    perception = memory.metadata.get("perception")
+    if perception:
+        from spatialmem.commands.perception import print_perception
+
+        print_perception(con, perception)
 
 
 def render(
