@@ -35,7 +35,8 @@ def perturb_mask(mask: np.ndarray, radius_px: int, dilate: bool) -> np.ndarray:
         return mask
     r = int(radius_px)
     h, w = mask.shape
-    r0, r1, c0, c1 = max(0, rows[0] - r - 1), min(h, rows[-1] + r + 2), max(0, cols[0] - r - 1), min(w, cols[-1] + r + 2)
+    r0, r1 = max(0, rows[0] - r - 1), min(h, rows[-1] + r + 2)
+    c0, c1 = max(0, cols[0] - r - 1), min(w, cols[-1] + r + 2)
     op = ndimage.binary_dilation if dilate else ndimage.binary_erosion
     out = np.zeros_like(mask)
     out[r0:r1, c0:c1] = op(mask[r0:r1, c0:c1], structure=_STRUCT, iterations=r, border_value=0)
