@@ -47,6 +47,7 @@ _FRIENDLY = {
 }
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _STRINGS = re.compile(r'"([^"\\\n]|\\.)*"?|\'([^\'\\\n]|\\.)*\'?')
 _KEYWORDS = re.compile(r"(?<![\w.])(" + "|".join(k for k in _UNSUPPORTED if k != "print") + r")(?![\w(])")
 
@@ -185,9 +186,12 @@ def _unquote(text: str) -> str:
     if "\\" not in body:
         return body
     try:
-        return str(_pyast.literal_eval(text))
+        value = str(_pyast.literal_eval(text))
     except (ValueError, SyntaxError):  # an odd escape: keep the text as written
         return body
+    if _SURROGATE.search(value):
+        raise ValueError("an escape such as \\ud800 makes a lone surrogate, which is not text")
+    return value
 
 
 @functools.lru_cache(maxsize=256)
@@ -229,6 +233,13 @@ def parse(source: str) -> ast.Program:
     if len(source) > MAX_SOURCE_CHARS:
         d = Diagnostic("E300", f"program is {len(source)} characters long; the limit is {MAX_SOURCE_CHARS}",
                        hint="write a shorter program: a few assignments and one answer(...)")
+        raise ProgramError(d.render(), (d,))
+    bad = None if source.isascii() else _SURROGATE.search(source)
+    if bad is not None:  # e.g. undecodable bytes passed through the command line
+        line = source.count("\n", 0, bad.start()) + 1
+        column = bad.start() - (source.rfind("\n", 0, bad.start()) + 1) + 1
+        d = Diagnostic("E100", f"the program contains a character that is not valid text ({ascii(bad.group())})",
+                       line, column, "write the program as UTF-8 text")
         raise ProgramError(d.render(), (d,))
     try:
         return _parse_cached(source)
