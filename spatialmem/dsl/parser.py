@@ -60,6 +60,14 @@ class _NumberOutOfRange(Exception):
         self.token = token
 
 
+class _BadString(Exception):
+    """Raised from the string callback for a literal whose escapes do not make text (a lone surrogate)."""
+
+    def __init__(self, token: Token, why: str) -> None:
+        super().__init__(why)
+        self.token = token
+
+
 class _BracketPostLex:
     """Drops newline tokens inside () and [] so calls and lists may span several lines."""
 
@@ -160,7 +168,10 @@ class _ToAst(Transformer):
         return ast.Num(_tspan(c[0]), value, text.isdigit())
 
     def string(self, c):
-        return ast.Str(_tspan(c[0]), _unquote(str(c[0])))
+        value = _unquote(str(c[0]))
+        if not value.isascii() and _SURROGATE.search(value):
+            raise _BadString(c[0], "an escape such as \\ud800 makes a lone surrogate, which is not text")
+        return ast.Str(_tspan(c[0]), value)
 
     def true(self, c):
         return ast.BoolLit(_tspan(c[0]), True)
@@ -186,12 +197,9 @@ def _unquote(text: str) -> str:
     if "\\" not in body:
         return body
     try:
-        value = str(_pyast.literal_eval(text))
+        return str(_pyast.literal_eval(text))
     except (ValueError, SyntaxError):  # an odd escape: keep the text as written
         return body
-    if _SURROGATE.search(value):
-        raise ValueError("an escape such as \\ud800 makes a lone surrogate, which is not text")
-    return value
 
 
 @functools.lru_cache(maxsize=256)
@@ -204,6 +212,10 @@ def _parse_uncached(source: str) -> ast.Program:
         statements = _parser().parse(source)
     except _NumberOutOfRange as exc:
         raise ProgramError(*_number_error(exc.token, source)) from None
+    except _BadString as exc:
+        d = make("E100", f"bad string literal: {exc}", _tspan(exc.token), source,
+                 hint="write plain text; to mean a backslash, write \\\\")
+        raise ProgramError(d.render(), (d,)) from None
     except VisitError as exc:  # a callback failed: an out-of-range number or a malformed string escape
         if isinstance(exc.orig_exc, _NumberOutOfRange):
             raise ProgramError(*_number_error(exc.orig_exc.token, source)) from None
