@@ -90,12 +90,6 @@ class LLMError(SpatialMemError):
     exit_code = 9
 
 
-class NothingAnsweredError(SpatialMemError):
-    """A benchmark run finished, but not one of its questions was answered (every row failed)."""
-
-    exit_code = 10
-
-
 def require_package(module: str, extra: str, purpose: str = ""):
     """Import and return an optional module, or raise :class:`MissingDependencyError`.
 

@@ -230,10 +230,10 @@ def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = N
     if planner is None:  # before anything is written: a misconfigured planner fails fast
         planner = build_planner(config.planner, pconf)
     with folder_lock(out, "another spatialmem eval"):  # two runs on one folder would duplicate rows
-        return _run_locked(config, loaded, planner, out, progress, memory_loader)
+        return _run_locked(config, pconf, loaded, planner, out, progress, memory_loader)
 
 
-def _run_locked(config: EvalConfig, loaded: LoadResult, planner: Any, out: Path,
+def _run_locked(config: EvalConfig, pconf: PlannerConfig, loaded: LoadResult, planner: Any, out: Path,
                 progress: Callable[[int, int], None] | None, memory_loader: Callable[[Path], Any] | None) -> EvalResult:
     pred_path = out / PREDICTIONS
     previous = read_predictions(pred_path)
