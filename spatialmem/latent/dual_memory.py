@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
-import torch.nn.functional as Fn
 from torch import nn
 
 from spatialmem.errors import InputError
@@ -170,28 +170,34 @@ class DualMemory(nn.Module):
 
     @torch.no_grad()
     def _consolidate(self, tokens: torch.Tensor, mask: torch.Tensor, time: int) -> None:
+        # Sequential per token (a token may merge into a slot the previous one created); done on numpy
+        # copies of the small bank, which is far cheaper per operation than torch on tiny tensors.
         c = self.config
-        for v in tokens[mask]:
-            used = self.slot_count > 0
-            sims = torch.full((c.slots,), -2.0, device=v.device)
-            if used.any():
-                sims[used] = Fn.cosine_similarity(self.slots[used], v[None], dim=-1)
-            j = int(sims.argmax())
-            if used.any() and float(sims[j]) >= c.merge_threshold:
-                self._merge(j, v, time)
-            elif not bool(used.all()):
-                j = int((~used).nonzero()[0])
-                self.slots[j], self.slot_count[j], self.slot_time[j] = v, 1.0, time
-            elif c.policy == "merge":
-                self._merge(j, v, time)
-            else:
-                self.slots[j], self.slot_count[j], self.slot_time[j] = v, 1.0, time
-
-    def _merge(self, j: int, v: torch.Tensor, time: int) -> None:
-        n = self.slot_count[j]
-        self.slots[j] = (self.slots[j] * n + v) / (n + 1)
-        self.slot_count[j] = n + 1
-        self.slot_time[j] = min(int(self.slot_time[j]), time)
+        real = tokens[mask].detach().cpu().double().numpy()
+        if not len(real):
+            return
+        slots = self.slots.detach().cpu().double().numpy()
+        count = self.slot_count.detach().cpu().numpy().astype(np.float64)
+        first = self.slot_time.detach().cpu().numpy().copy()
+        norms = np.linalg.norm(slots, axis=1)
+        for v in real:
+            used = count > 0
+            vn = float(np.linalg.norm(v))
+            sims = np.where(used, slots @ v / np.maximum(norms * vn, 1e-8), -2.0)
+            j = int(np.argmax(sims))
+            n_used = int(used.sum())
+            if (n_used and sims[j] >= c.merge_threshold) or (n_used == c.slots and c.policy == "merge"):
+                slots[j] = (slots[j] * count[j] + v) / (count[j] + 1)
+                count[j] += 1
+                first[j] = min(int(first[j]), time)
+            else:  # a free slot, or (policy "replace") the most similar one when the bank is full
+                if n_used < c.slots:
+                    j = int(np.argmin(used))
+                slots[j], count[j], first[j] = v, 1.0, time
+            norms[j] = np.linalg.norm(slots[j])
+        self.slots.copy_(torch.from_numpy(slots))
+        self.slot_count.copy_(torch.from_numpy(count))
+        self.slot_time.copy_(torch.from_numpy(first))
 
     def write(self, frame_tokens: torch.Tensor, points_world: torch.Tensor | None = None,
               mask: torch.Tensor | None = None) -> torch.Tensor:
