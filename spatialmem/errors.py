@@ -38,6 +38,12 @@ class MissingDependencyError(SpatialMemError):
         self.extra = extra
 
 
+class ModelWeightsError(SpatialMemError):
+    """A model's weights are neither in a given folder nor in the Hugging Face cache, and cannot be fetched."""
+
+    exit_code = 3
+
+
 class BackendError(SpatialMemError):
     """A registered backend could not be found or constructed."""
 
@@ -54,6 +60,12 @@ class RenderError(SpatialMemError):
     """No renderer could produce the requested images."""
 
     exit_code = 5
+
+
+class NothingAnsweredError(SpatialMemError):
+    """A benchmark run in which every selected question failed (so its score means nothing)."""
+
+    exit_code = 10
 
 
 class ProgramError(SpatialMemError):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +22,11 @@ from typing import Any
 
 from spatialmem.agent.answer import AnswerRecord, answer_question
 from spatialmem.agent.base import PlannerConfig, build_planner
-from spatialmem.bench.data import BenchQuestion, RowError, load_questions
+from spatialmem.bench.data import BenchQuestion, LoadResult, RowError, load_questions
 from spatialmem.bench.metrics import score_prediction
 from spatialmem.bench.report import PREDICTIONS, PredictionWriter, read_predictions, write_report
 from spatialmem.errors import InputError, SpatialMemError
+from spatialmem.fsutil import check_output_dir, folder_lock
 
 MAX_TRACE_LINES = 40
 
@@ -40,7 +41,10 @@ class EvalConfig:
         out: output folder (created; reused for resuming).
         planner: registered planner name (template, llm, chain).
         planner_config: settings for the planner (LLM endpoint, repairs, transcripts).
-        workers: threads answering questions concurrently (>= 1).
+        workers: threads answering questions concurrently (>= 1); with ``executor``, worker processes
+            (local) or CPUs of a local Ray instance instead, one task per scene.
+        executor: None (answer in this process) or a registered executor (``local``, ``ray``).
+        ray_address: an existing Ray cluster for the ``ray`` executor (None: start Ray locally).
         retry_failed: re-answer ids whose previous row failed.
         limit: answer at most this many pending questions (None = all).
         chart: write the bar chart PNG.
@@ -55,6 +59,8 @@ class EvalConfig:
     retry_failed: bool = False
     limit: int | None = None
     chart: bool = True
+    executor: str | None = None
+    ray_address: str | None = None
 
     def __post_init__(self) -> None:
         if self.workers < 1:
@@ -65,13 +71,19 @@ class EvalConfig:
 
 @dataclass(frozen=True)
 class EvalResult:
-    """What a run did: counts and the summary written to ``out/summary.json``."""
+    """What a run did: counts and the summary written to ``out/summary.json``.
+
+    ``answered``: rows handled by this run (failures included); ``failed_now``: of those, the failed
+    ones; ``n_rows`` / ``n_ok``: rows of the question file in the report, and how many were answered.
+    """
 
     out: Path
     answered: int
     skipped: int
     failed_now: int
     summary: dict[str, Any]
+    n_rows: int = 0
+    n_ok: int = 0
 
 
 def _default_loader(path: Path):
@@ -125,6 +137,23 @@ def failure_row(q: BenchQuestion | RowError, kind: str, message: str) -> dict[st
     return row
 
 
+def answer_row(q: BenchQuestion, memory, planner, summary: dict | None = None) -> dict[str, Any]:
+    """Answer and score one question on a memory; every failure becomes a recorded row (score 0)."""
+    try:
+        rec = answer_question(q.to_question(), memory, planner, summary)
+    except SpatialMemError as exc:  # anything a planner raises that answer_question did not map
+        return failure_row(q, "other", str(exc))
+    except Exception as exc:  # an internal bug: record it, keep going
+        return failure_row(q, "internal", f"{type(exc).__name__}: {exc}")
+    return prediction_row(q, rec)
+
+
+def answer_on_memory(questions: Iterable[BenchQuestion], memory, planner) -> list[dict[str, Any]]:
+    """Prediction rows for ``questions`` on one memory, in order (see :func:`answer_row`)."""
+    summary = memory.summary()
+    return [answer_row(q, memory, planner, summary) for q in questions]
+
+
 class _MemoryCache:
     """Loads each scene's memory once; remembers load failures as messages."""
 
@@ -148,6 +177,35 @@ class _MemoryCache:
         return memory, memory.summary(), None
 
 
+def eval_scene(memories: Path, scene: str, questions: tuple[BenchQuestion, ...], planner_name: str,
+               planner_config: PlannerConfig) -> list[dict[str, Any]]:
+    """One executor task of ``eval --executor``: load a scene's memory, answer and score its questions."""
+    memory, _, why = _MemoryCache(memories, _default_loader).load(scene)
+    if memory is None:
+        return [failure_row(q, "memory", why or "memory unavailable") for q in questions]
+    return answer_on_memory(questions, memory, build_planner(planner_name, planner_config))
+
+
+def _run_on_executor(config: EvalConfig, pconf: PlannerConfig, by_scene: dict[str, list[BenchQuestion]],
+                     record: Callable[[dict], None]) -> None:
+    """Answer every scene as one task of ``config.executor``; a task that failed records its questions."""
+    from spatialmem import registry
+    from spatialmem.scale.executors import Task
+
+    executor = registry.build("executor", config.executor, workers=config.workers, address=config.ray_address)
+    tasks = [Task(scene or "(no scene)", eval_scene, (config.memories, scene, tuple(qs), config.planner, pconf),
+                  weight=len(qs)) for scene, qs in by_scene.items()]
+    questions = {t.key: t.args[2] for t in tasks}
+
+    def on_done(outcome) -> None:
+        rows = outcome.value if outcome.ok else [
+            failure_row(q, "internal", f"scene task failed: {outcome.error}") for q in questions[outcome.key]]
+        for row in rows:
+            record(row)
+
+    executor.run(tasks, on_done)
+
+
 def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = None,
              memory_loader: Callable[[Path], Any] | None = None, planner=None) -> EvalResult:
     """Answer, score and report every question of ``config.questions`` (see module docstring).
@@ -159,18 +217,24 @@ def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = N
         planner: a ready planner object; built from ``config.planner`` through the registry when None.
 
     Raises:
-        InputError: missing question file / memories folder, bad settings.
+        InputError: missing question file / memories folder, bad settings, an output path that is a
+            file, or another run writing to the same output folder.
     """
     if not config.memories.is_dir():
         raise InputError(f"--memories {config.memories} is not a folder (expected one memory per scene inside)")
+    out = check_output_dir(config.out, "--out")
     loaded = load_questions(config.questions)
-    out = config.out
     pconf = config.planner_config
     if pconf.transcript_dir is None and config.planner != "template" and pconf.llm is not None:
         pconf = PlannerConfig(pconf.llm, pconf.max_repairs, out / "transcripts", pconf.use_vision)
     if planner is None:  # before anything is written: a misconfigured planner fails fast
         planner = build_planner(config.planner, pconf)
-    out.mkdir(parents=True, exist_ok=True)
+    with folder_lock(out, "another spatialmem eval"):  # two runs on one folder would duplicate rows
+        return _run_locked(config, pconf, loaded, planner, out, progress, memory_loader)
+
+
+def _run_locked(config: EvalConfig, pconf: PlannerConfig, loaded: LoadResult, planner: Any, out: Path,
+                progress: Callable[[int, int], None] | None, memory_loader: Callable[[Path], Any] | None) -> EvalResult:
     pred_path = out / PREDICTIONS
     previous = read_predictions(pred_path)
 
@@ -204,6 +268,9 @@ def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = N
 
         for err in bad_rows:
             record(failure_row(err, "input", err.message))
+        if config.executor:
+            _run_on_executor(config, pconf, by_scene, record)
+            by_scene = {}
         with ThreadPoolExecutor(max_workers=config.workers) as pool:
             for scene, questions in by_scene.items():
                 memory, summary, why = cache.load(scene)
@@ -213,13 +280,7 @@ def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = N
                     continue
 
                 def one(q: BenchQuestion, memory=memory, summary=summary) -> dict:
-                    try:
-                        rec = answer_question(q.to_question(), memory, planner, summary)
-                    except SpatialMemError as exc:  # anything a planner raises that answer_question did not map
-                        return failure_row(q, "other", str(exc))
-                    except Exception as exc:  # an internal bug: record it, keep going
-                        return failure_row(q, "internal", f"{type(exc).__name__}: {exc}")
-                    return prediction_row(q, rec)
+                    return answer_row(q, memory, planner, summary)
 
                 if config.workers == 1:
                     for q in questions:
@@ -242,4 +303,5 @@ def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = N
     }
     summary = write_report(out, rows, meta, chart=config.chart)
     summary["meta"]["report_s"] = round(time.perf_counter() - t0, 3)
-    return EvalResult(out=out, answered=total, skipped=skipped, failed_now=failed_now, summary=summary)
+    return EvalResult(out=out, answered=total, skipped=skipped, failed_now=failed_now, summary=summary,
+                      n_rows=len(rows), n_ok=sum(1 for r in rows if r.get("ok")))

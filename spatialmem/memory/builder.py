@@ -34,9 +34,11 @@ from typing import Any
 
 import numpy as np
 
+from spatialmem.errors import InputError
 from spatialmem.geometry.floor import (
+    FloorEstimate,
+    FloorEstimator,
     FreeSpaceGrid,
-    HeightHistogram,
     room_polygon,
     snap_box_vertically,
     snap_thin_box_to_wall,
@@ -49,6 +51,7 @@ from spatialmem.memory.lift import FrameCloud, LiftConfig, fit_box_fast, fit_box
 from spatialmem.memory.scene import CameraRecord, Keyframe, ObjectInstance, Room, SceneMemory
 from spatialmem.memory.working import FrameRecord, WorkingMemory
 from spatialmem.perception.base import GeometryConfig, InstancesConfig, build_geometry, build_instances
+from spatialmem.perception.hub import library_versions
 from spatialmem.types import VISIBLE_MASK_FRACTION, Frame, Intrinsics
 
 BUILDER_VERSION = 1
@@ -136,13 +139,14 @@ class MemoryBuilder:
         self.working = WorkingMemory(cfg.window)
         self.episodic = EpisodicMemory(cfg.keyframes, cfg.keyframe_width, cfg.scene_voxel_m, cfg.scene_point_budget,
                                        cfg.max_cameras, cfg.association.hash_cell_m)
-        self.heights = HeightHistogram()
+        self.floor = FloorEstimator()
         self.free = FreeSpaceGrid(cfg.room_cell_m)
         self.n_frames = 0
         self.n_merged = 0
         self._next_id = 1
         self._touched: set[int] = set()
         self._intrinsics: Intrinsics | None = None
+        self._libraries = library_versions()
 
     # ------------------------------------------------------------------ the episodic stores
     @property
@@ -174,9 +178,41 @@ class MemoryBuilder:
 
     def step(self, frame: Frame) -> None:
         """Ingest one frame (see the module docstring for what happens)."""
+        self.step_batch([frame])
+
+    def step_batch(self, frames: list[Frame]) -> None:
+        """Ingest several frames in order; backends with ``process_batch`` / ``detect_batch`` see them at once."""
+        geo = getattr(self.geometry, "process_batch", None)
+        frames = list(geo(frames)) if geo is not None else [self.geometry.process(f) for f in frames]
+        det = getattr(self.detector, "detect_batch", None)
+        dets = list(det(frames)) if det is not None else [self.detector.detect(f) for f in frames]
+        for frame, detections in zip(frames, dets, strict=True):
+            self._integrate(frame, detections)
+
+    @property
+    def batch_size(self) -> int:
+        """Frames the backends like to receive at once (their ``batch_size``, 1 when they have none)."""
+        return max(int(getattr(self.geometry, "batch_size", 1)), int(getattr(self.detector, "batch_size", 1)))
+
+    def perception(self) -> dict[str, Any]:
+        """Provenance of the perception: backend names, options, models and revisions, library versions."""
         cfg = self.config
-        frame = self.geometry.process(frame)
-        detections = self.detector.detect(frame)
+        out: dict[str, Any] = {}
+        for role, name, options, backend in (("geometry", cfg.geometry, cfg.geometry_options, self.geometry),
+                                             ("instances", cfg.instances, cfg.instances_options, self.detector)):
+            entry = {"backend": name, "options": _jsonable(options)}
+            prov = getattr(backend, "provenance", None)
+            if prov is not None:
+                entry.update(_jsonable(prov()))
+            out[role] = entry
+        out["libraries"] = self._libraries
+        return out
+
+    def _integrate(self, frame: Frame, detections: list) -> None:
+        cfg = self.config
+        if frame.world_from_camera is None or frame.depth_m is None:
+            raise InputError(f"frame {frame.index}: the {cfg.geometry!r} geometry backend gave no "
+                             f"{'pose' if frame.world_from_camera is None else 'depth'}; choose another --geometry")
         observations, cloud = lift_detections(frame, detections, cfg.lift)
         matches = match_observations(observations, self.instances, self.index, cfg.association)
         ids: list[int] = []
@@ -211,6 +247,7 @@ class MemoryBuilder:
         T = frame.world_from_camera
         protected = {e.record.frame_index for e in self.keyframes.entries}
         self.track.add(frame.index, frame.timestamp_s, T, protected, self._intrinsics)
+        self.floor.add_camera(float(T[2, 3]))
         # scene point cloud (everything with depth), coloured from the rgb image
         s = cfg.scene_stride
         sub_valid = cloud.valid[::s, ::s]
@@ -231,8 +268,7 @@ class MemoryBuilder:
         if not struct.any():
             return
         self.free.mark_heights(cloud.points_world[::2, ::2][struct[::2, ::2]])
-        sz = cloud.points_world[::2, ::2, 2][struct[::2, ::2]]
-        self.heights.add(sz)
+        self.floor.add(cloud.points_world[::2, ::2][struct[::2, ::2]])
         ncols = struct.shape[1]
         step = max(1, ncols // max(1, cfg.room_rays))
         first = self.n_frames % step  # rotate the sampled columns from frame to frame
@@ -278,7 +314,9 @@ class MemoryBuilder:
                 views.setdefault(iid, []).append((px, r.frame_index))
         grid, origin = self.free.cells()
         walls = self.free.walls(objects=False) if cfg.snap_thin_to_walls else np.zeros((0, 0), bool)
-        floor_z, ceiling_z = (self.heights.floor_z(), self.heights.ceiling_z(strict=False)) if cfg.snap_vertical \
+        floor = self.floor.estimate()
+        floor_z = None if floor is None else floor.z
+        floor_z, ceiling_z = (floor_z, self.floor.ceiling_z(floor_z, strict=False)) if cfg.snap_vertical \
             else (None, None)
         instances = []
         for iid in sorted(self.instances):
@@ -313,9 +351,12 @@ class MemoryBuilder:
             "instances": cfg.instances, "window": cfg.window, "keyframe_capacity": cfg.keyframes,
             "n_instances_tracked": len(self.instances), "n_merged": self.n_merged,
             "camera_stride": self.track.stride, "scene_voxel_m": self.cloud.voxel_m,
+            "perception": self.perception(),
+            "floor": None if floor is None else {"z": floor.z, "area_m2": floor.area_m2, "method": floor.method,
+                                                 "planes": [list(p) for p in floor.planes]},
         })
         return SceneMemory(scene_id=self.scene_id, instances=tuple(instances), cameras=tuple(cams),
-                           keyframes=tuple(keyframes), room=self.room(), points_world=self.cloud.xyz.copy(),
+                           keyframes=tuple(keyframes), room=self.room(floor), points_world=self.cloud.xyz.copy(),
                            colors_rgb=self.cloud.rgb.copy(), metadata=metadata)
 
     def _snap(self, box, walls: np.ndarray, origin: np.ndarray, floor_z: float | None, ceiling_z: float | None):
@@ -332,14 +373,18 @@ class MemoryBuilder:
                 pts = pts[inside]
         return fit_box_surface(pts) if self.config.box_fit == "surface" else fit_box_fast(pts)
 
-    def room(self) -> Room | None:
-        """Floor height, floor polygon and area from the structure evidence so far (None before any)."""
-        floor_z = self.heights.floor_z()
-        if floor_z is None:
+    def room(self, floor: FloorEstimate | None = None) -> Room | None:
+        """Floor height, floor polygon and area from the structure evidence so far (None before any).
+
+        ``floor``: the floor estimate when the caller already has it (default: estimated now).
+        """
+        floor = floor if floor is not None else self.floor.estimate()
+        if floor is None:
             return None
+        floor_z = floor.z
         grid, origin = self.free.cells()
         poly, area = room_polygon(grid, origin, self.free.cell_m, walls=self.free.walls())
-        return Room(floor_z=floor_z, floor_polygon=poly, area_m2=float(area), ceiling_z=self.heights.ceiling_z())
+        return Room(floor_z=floor_z, floor_polygon=poly, area_m2=float(area), ceiling_z=self.floor.ceiling_z(floor_z))
 
 
 def build_memory(source: Iterable[Frame], config: BuilderConfig | None = None,
@@ -356,16 +401,44 @@ def build_memory(source: Iterable[Frame], config: BuilderConfig | None = None,
     """
     scene_id = str(getattr(source, "scene_name", "scene"))
     meta: dict[str, Any] = {"source": str(getattr(source, "path", "")), "source_kind": type(source).__name__}
+    meta.update(getattr(source, "metadata", None) or {})
     b = MemoryBuilder(config, scene_id=scene_id, metadata=meta)
     try:
         total = len(source)  # type: ignore[arg-type]
     except TypeError:
         total = None
-    for k, frame in enumerate(prefetch(source, prefetch_frames)):
-        b.step(frame)
-        if progress is not None:
-            progress(k, total if total is not None else k + 1, b.n_instances)
+    batch: list[Frame] = []
+    done = 0
+
+    def flush() -> None:
+        nonlocal done
+        b.step_batch(batch)
+        for _ in batch:
+            if progress is not None:
+                progress(done, total if total is not None else done + 1, b.n_instances)
+            done += 1
+        batch.clear()
+
+    for frame in prefetch(source, prefetch_frames):
+        batch.append(frame)
+        if len(batch) >= b.batch_size:
+            flush()
+    if batch:
+        flush()
     return b.snapshot()
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with everything JSON cannot hold replaced by its type name (for provenance metadata)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, bool, int, float)) or value is None:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    return f"<{type(value).__name__}>"
 
 
 def prefetch(frames: Iterable[Frame], depth: int = 3) -> Iterator[Frame]:
