@@ -163,7 +163,7 @@ def _train_loop(ck: Checkpointer, params: dict[str, torch.Tensor], optimizer, st
         loss.backward()
         optimizer.step()
         if (step + 1) % log_every == 0 or step + 1 == steps:
-            ck.log({"step": step + 1, "loss": round(float(loss), 6), **extra})
+            ck.log({"step": step + 1, "loss": round(float(loss.detach()), 6), **extra})
         if (step + 1) % save_every == 0 or step + 1 == steps:
             ck.save(step + 1, params, optimizer, {"seed": seed})
         if progress is not None:
@@ -386,17 +386,21 @@ def evaluate(vlm: ToyVLM, vm: VisMem, items: list, invoke: str) -> dict:
     no memory for questions that need none).
     """
     per_kind: dict[str, list[bool]] = {}
-    calls = {"short": 0, "long": 0}
+    calls: dict[str, dict[str, int]] = {}
     for ctx, q in items:
         mode = invoke if invoke != "needed" else (q.needs if q.needs in KINDS else "never")
         ok, inv = generate_answer(vlm, vm, ctx, q, mode)
         per_kind.setdefault(q.kind, []).append(ok)
+        row = calls.setdefault(q.needs, {"questions": 0, "short": 0, "long": 0})
+        row["questions"] += 1
         for kind, _ in inv:
-            calls[kind] += 1
+            row[kind] += 1
     n = max(1, len(items))
     flat = [x for v in per_kind.values() for x in v]
+    rate = {k: sum(r[k] for r in calls.values()) / n for k in KINDS}
+    by_needs = {need: {k: r[k] / r["questions"] for k in KINDS} for need, r in sorted(calls.items())}
     return {"accuracy": sum(flat) / n, "per_kind": {k: sum(v) / len(v) for k, v in sorted(per_kind.items())},
-            "invocation_rate": {k: v / n for k, v in calls.items()}, "n": len(items)}
+            "invocation_rate": rate, "invocation_rate_by_needs": by_needs, "n": len(items)}
 
 
 def oracle_accuracy(vlm: ToyVLM, items: list, oracle: bool) -> float:
