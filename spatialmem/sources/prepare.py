@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from spatialmem.errors import InputError
-from spatialmem.geometry.gravity import UpEstimate, estimate_up, given_up
+from spatialmem.geometry.gravity import UpEstimate, estimate_up, given_up, manhattan_yaw, rot_z
 from spatialmem.types import Frame
 
 DEPTH_PLAUSIBLE_M = (0.2, 20.0)
@@ -101,6 +101,19 @@ def _sample_points(f: Frame, step: int, rng: np.random.Generator, max_points: in
     return cam @ T[:3, :3].T + T[:3, 3]
 
 
+def _align_walls(up: UpEstimate, points: np.ndarray, poses: np.ndarray) -> UpEstimate:
+    """``up`` with a turn about the vertical that puts the dominant walls on the x and y axes (when clear)."""
+    zup = points @ up.rotation.T
+    cam_z = (poses[:, :3, 3] @ up.rotation.T)[:, 2]
+    lo = float(np.percentile(zup[:, 2], 2))
+    yaw, sharp = manhattan_yaw(zup, band_z=(lo + 0.3, float(np.median(cam_z)) + 0.5))
+    if sharp < 0.2 or yaw == 0.0:
+        return up
+    return dataclasses.replace(up, rotation=rot_z(yaw) @ up.rotation,
+                               detail=f"{up.detail}; walls turned onto the axes ({np.degrees(yaw):.0f} deg about z, "
+                                      f"sharpness {sharp:.2f})")
+
+
 def prepare_source(source: Any, up: str = "auto", sample_frames: int = 24,
                    points_per_frame: int = 4000) -> UprightSource:
     """Check a sample of ``source``'s frames and wrap it so that its world is z-up (module docstring).
@@ -161,7 +174,9 @@ def prepare_source(source: Any, up: str = "auto", sample_frames: int = 24,
                                 f"kept {declared}-up: pass --up to override")
             estimate = dataclasses.replace(conv, detail=f"the {layout} layout's convention ({declared}-up); the "
                                            f"{estimate.method} estimate is {off:.1f} degrees away")
-        elif estimate.weak:
+        elif points is not None:  # an estimated world: also turn the walls onto the x and y axes
+            estimate = _align_walls(estimate, points, poses)
+        if declared is None and estimate.weak:
             warnings.append(f"{source.path}: the up direction is a weak estimate ({estimate.method}: "
                             f"{estimate.detail}; confidence {estimate.confidence:.2f}); if the top-down map looks "
                             "like a side view, pass --up with the world's up axis (z, y, -y, ...)")
