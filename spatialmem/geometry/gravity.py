@@ -295,5 +295,5 @@ def rot_z(yaw: float) -> np.ndarray:
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
-__all__ = ["UpEstimate", "manhattan_yaw", "rot_z", "METHODS", "estimate_up", "given_up", "up_from_axis", "rotation_to_z",
-           "up_from_cameras", "up_from_planes"]
+__all__ = ["UpEstimate", "METHODS", "estimate_up", "given_up", "up_from_axis", "rotation_to_z", "up_from_cameras",
+           "up_from_planes", "manhattan_yaw", "rot_z"]
