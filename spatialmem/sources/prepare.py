@@ -86,7 +86,8 @@ class UprightSource:
             yield self._fix(f)
 
 
-def _sample_points(f: Frame, step: int, rng: np.random.Generator, max_points: int) -> np.ndarray:
+def depth_points_world(f: Frame, step: int, rng: np.random.Generator, max_points: int) -> np.ndarray:
+    """(N, 3) world points of every ``step``-th depth pixel of a posed frame, at most ``max_points`` (random)."""
     d = f.depth_m
     K = f.depth_camera()
     rows, cols = np.arange(step // 2, d.shape[0], step), np.arange(step // 2, d.shape[1], step)
@@ -142,7 +143,7 @@ def prepare_source(source: Any, up: str = "auto", sample_frames: int = 24,
             frames.append(f)
             if len(frames) >= sample_frames:
                 break
-    warnings: list[str] = []
+    warnings: list[str] = list(getattr(source, "notes", ()))
     rng = np.random.default_rng(0)
     posed = [f for f in frames if f.world_from_camera is not None]
     depths = [f.depth_m[f.depth_m > 0] for f in frames if f.depth_m is not None]
@@ -161,7 +162,7 @@ def prepare_source(source: Any, up: str = "auto", sample_frames: int = 24,
             raise InputError(f"--up: {exc}") from None
     elif posed:
         poses = np.stack([f.world_from_camera for f in posed])
-        pts = [_sample_points(f, 8, rng, points_per_frame) for f in posed if f.depth_m is not None]
+        pts = [depth_points_world(f, 8, rng, points_per_frame) for f in posed if f.depth_m is not None]
         points = np.concatenate(pts) if pts else None
         estimate = estimate_up(points, poses, getattr(source, "gravity", None))
         declared = getattr(source, "up_axis", None)
@@ -185,4 +186,4 @@ def prepare_source(source: Any, up: str = "auto", sample_frames: int = 24,
     return UprightSource(source, report)
 
 
-__all__ = ["prepare_source", "UprightSource", "SourceReport", "DEPTH_PLAUSIBLE_M"]
+__all__ = ["prepare_source", "UprightSource", "SourceReport", "DEPTH_PLAUSIBLE_M", "depth_points_world"]

@@ -72,6 +72,14 @@ def test_depth_frame_of_another_size(capsys, tmp_path, scannet):
     _fail(capsys, tmp_path, scannet, "3.png")
 
 
+def test_frames_missing_a_file_are_named(capsys, tmp_path, scannet):
+    (scannet / "depth" / "4.png").unlink()
+    rc, text = ingest(capsys, scannet, tmp_path / "mem")
+    assert rc == 0 and "1 frame number(s) lack a colour, depth or pose file and are skipped (first: 4)" in \
+        text.replace("\n", "")
+    assert load_memory(tmp_path / "mem").metadata["n_frames"] == 5
+
+
 def test_pose_that_is_not_a_rotation(capsys, tmp_path, scannet):
     T = np.loadtxt(scannet / "pose" / "2.txt")
     T[:3, :3] *= 1.5
