@@ -6,10 +6,10 @@ tilted world) must come out z-up without being told.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
+import layout_writers as W  # registered by conftest.py
+import mem_scene_kit as kit  # registered by conftest.py
 import numpy as np
 import pytest
 
@@ -18,13 +18,6 @@ from spatialmem.memory.builder import BuilderConfig, build_memory
 from spatialmem.memory.store import load_memory
 from spatialmem.sources import detect_kind, open_source
 from spatialmem.sources.prepare import prepare_source
-
-_spec = importlib.util.spec_from_file_location("_sources_kit", Path(__file__).with_name("_kit.py"))
-_k = sys.modules.setdefault("_sources_kit", importlib.util.module_from_spec(_spec))
-if not hasattr(_k, "kit"):
-    _spec.loader.exec_module(_k)
-kit = _k.kit
-W = _k.load("layout_writers", Path(__file__).with_name("layout_writers.py"))
 
 CFG = BuilderConfig(window=4)
 

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
+import layout_writers as W  # registered by conftest.py
+import mem_scene_kit as kit  # registered by conftest.py
 import numpy as np
 import pytest
 from PIL import Image
 
 from spatialmem.errors import FormatError, InputError
 from spatialmem.sources import open_source
-
-_spec = importlib.util.spec_from_file_location("_sources_kit", Path(__file__).with_name("_kit.py"))
-_k = sys.modules.setdefault("_sources_kit", importlib.util.module_from_spec(_spec))
-if not hasattr(_k, "kit"):
-    _spec.loader.exec_module(_k)
-kit = _k.kit
-W = _k.load("layout_writers", Path(__file__).with_name("layout_writers.py"))
 
 TSV = ("id\traw_category\tcategory\tcount\tnyu40id\teigen13id\tnyuClass\tnyu40class\n"
        "3\tkitchen cabinets\tkitchen cabinet\t10\t3\t6\tcabinet\tcabinet\n"
