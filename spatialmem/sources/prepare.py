@@ -65,7 +65,8 @@ class UprightSource:
     def __init__(self, source: Any, report: SourceReport) -> None:
         self.source, self.report = source, report
         self.path, self.scene_name = source.path, source.scene_name
-        self.metadata = {**(getattr(source, "metadata", None) or {}), **report.to_metadata()}
+        self.metadata = {**(getattr(source, "metadata", None) or {}), **report.to_metadata(),
+                         "source_kind": type(source).__name__}
         up = report.up
         self._T = None if up is None or np.allclose(up.rotation, np.eye(3)) else up.transform()
 
