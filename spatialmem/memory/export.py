@@ -273,7 +273,7 @@ def write_rrd(memory: SceneMemory, path: str | os.PathLike) -> Path:
     rr = require_package("rerun", "rerun", "exporting .rrd recordings")
 
     def write(tmp: Path) -> None:
-        rec = rr.RecordingStream(f"spatialmem/{memory.scene_id}")
+        rec = rr.RecordingStream("spatialmem", recording_id=memory.scene_id)
         rec.save(str(tmp))
         rec.log("world", rr.ViewCoordinates.RIGHT_HAND_Z_UP, static=True)
         pts, cols = _scene_points(memory)

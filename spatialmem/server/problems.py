@@ -101,6 +101,9 @@ def install(app) -> None:
         errors = [{"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": e.get("type")}
                   for e in exc.errors()]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        if any(e["type"] == "json_invalid" for e in errors):
+            return respond(request, 400, "Malformed JSON", f"the request body is not valid JSON ({first['msg']} at "
+                           f"character {first['loc'][-1]})")
         return respond(request, 422, "Invalid request", f"{'.'.join(first['loc'])}: {first['msg']}",
                        errors=errors)
 

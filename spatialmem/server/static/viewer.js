@@ -120,7 +120,7 @@ function frameAll(data) {
   const c = b.getCenter(new THREE.Vector3());
   const r = Math.max(b.getSize(new THREE.Vector3()).length() / 2, 1);
   controls.target.copy(c);
-  camera.position.set(c.x - 0.9 * r, c.y - 1.3 * r, c.z + 1.3 * r);
+  camera.position.set(c.x - 0.6 * r, c.y - 0.95 * r, c.z + 1.0 * r);
   camera.near = r / 100; camera.far = r * 20; camera.updateProjectionMatrix();
   controls.update();
 }
