@@ -99,14 +99,15 @@ def view_png(memory: SceneMemory, x: float, y: float, facing_x: float, facing_y:
 
 def keyframe_png(memory: SceneMemory, object_id: int) -> bytes:
     """The stored keyframe that best shows object ``object_id`` (the DSL's ``keyframe(obj)``)."""
-    from spatialmem.dsl.impls import Context, Fail, op_keyframe
+    from spatialmem.dsl.ops.rendering import keyframe
+    from spatialmem.dsl.runtime import Context, Fail
 
     try:
         inst = memory.instance(object_id)
     except KeyError:
         raise ApiProblem(404, "Object not found", f"memory {memory.scene_id!r} has no object {object_id}") from None
     try:
-        return png_bytes(op_keyframe(Context(memory), inst).pixels)
+        return png_bytes(keyframe(Context(memory), inst).pixels)
     except Fail as f:
         raise ApiProblem(404, "No keyframe", f.message) from None
 

@@ -68,11 +68,19 @@ function labelSprite(text, rgb) {
 
 function buildScene(data, keepView) {
   Object.values(groups).forEach(clear);
-  const p = data.points;
-  if (p.positions.length) {
+  let pos = data.points.positions, col = data.points.colors;
+  const ceiling = data.room && data.room.ceiling_z;
+  if (ceiling && !$('show-ceiling').checked) {  // points near the ceiling hide the room when seen from above
+    const keepP = [], keepC = [];
+    for (let i = 0; i < pos.length; i += 3) {
+      if (pos[i + 2] < ceiling - 0.2) { keepP.push(pos[i], pos[i + 1], pos[i + 2]); keepC.push(col[i], col[i + 1], col[i + 2]); }
+    }
+    pos = keepP; col = keepC;
+  }
+  if (pos.length) {
     const g = new THREE.BufferGeometry();
-    g.setAttribute('position', new THREE.Float32BufferAttribute(p.positions, 3));
-    g.setAttribute('color', new THREE.Uint8BufferAttribute(p.colors, 3, true));
+    g.setAttribute('position', new THREE.Float32BufferAttribute(pos, 3));
+    g.setAttribute('color', new THREE.Uint8BufferAttribute(col, 3, true));
     groups.points.add(new THREE.Points(g, new THREE.PointsMaterial({ size: 2, sizeAttenuation: false,
                                                                        vertexColors: true })));
   }
@@ -136,6 +144,7 @@ function applyToggles() {
   groups.track.visible = $('show-track').checked;
 }
 ['show-boxes', 'show-points', 'show-track'].forEach((id) => $(id).addEventListener('change', applyToggles));
+$('show-ceiling').addEventListener('change', () => state.scene && buildScene(state.scene, true));
 
 function resize() {
   const w = canvas.clientWidth, h = canvas.clientHeight;
