@@ -77,6 +77,10 @@ def inspect_dict(memory: SceneMemory) -> dict[str, Any]:
         "n_cameras": len(memory.cameras),
         "n_keyframes": len(memory.keyframes),
         "n_points": int(len(memory.points_world)),
+        "floor_z": None if memory.room is None else float(memory.room.floor_z),
+        "source_layout": memory.metadata.get("source_layout"),
+        "depth_scale": memory.metadata.get("depth_scale"),
+        "gravity": memory.metadata.get("gravity"),
         "categories": memory.categories(),
         "metadata": memory.metadata,
         "instances": [
