@@ -56,9 +56,12 @@ def _warn(err: Console, line: str) -> None:
 
 
 def ingest(
-    src: Path = typer.Argument(..., help="Source: a capture folder (synthetic, ScanNet, TUM, 7-Scenes, Replica, "
-                               "Stray Scanner, Record3D, ARKitScenes), a video or an image folder."),
-    out: Path = typer.Option(..., "--out", help="Memory directory to write."),
+    ctx: typer.Context,
+    src: list[Path] = typer.Argument(..., help="Source(s): a capture folder (synthetic, ScanNet, TUM, 7-Scenes, "
+                                     "Replica, Stray Scanner, Record3D, ARKitScenes), a video or an image folder. "
+                                     "Several: one memory each, --out is then their parent folder."),
+    out: Path = typer.Option(..., "--out", help="Memory directory to write (with several sources: the folder "
+                             "that receives one memory per source)."),
     geometry: str = typer.Option("given", "--geometry", help="Geometry backend (poses + depth)."),
     instances: str = typer.Option("given", "--instances", help="Instance backend (masks + labels)."),
     window: int = typer.Option(8, "--window", min=1, help="Working-memory window W (frames)."),
@@ -82,8 +85,18 @@ def ingest(
                                            help="'open-vocab' categories, one a line ('name' or 'name: threshold')."),
     geometry_opt: list[str] = typer.Option([], "--geometry-opt", help="KEY=VALUE option of the geometry backend."),
     instances_opt: list[str] = typer.Option([], "--instances-opt", help="KEY=VALUE option of the instance backend."),
+    executor: str = typer.Option("", "--executor", help="Several sources: local (process pool) or ray; "
+                                 "default local."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Several sources: sources ingested at once."),
+    ray_address: str = typer.Option("", "--ray-address", help="Existing Ray cluster for --executor ray."),
 ) -> None:
-    """Build a spatial memory from a frame source and save it as a memory directory."""
+    """Build a spatial memory from a frame source (or one per source) and save it as a memory directory."""
+    if len(src) > 1 or executor:
+        from spatialmem.commands.scale import ingest_many
+
+        params = dict(ctx.params)
+        return ingest_many(src, out, executor or "local", workers, ray_address, params)
+    src = src[0]
     _check_out(out, overwrite)
     from spatialmem.commands.perception import backend_options
 

@@ -1,4 +1,5 @@
-"""``spatialmem vsibench``: the benchmark from its official layout, one executor task per scene."""
+"""``spatialmem vsibench`` (the benchmark from its official layout, one executor task per scene) and the
+many-sources path of ``spatialmem ingest`` (one memory per source, on the same executors)."""
 
 from __future__ import annotations
 
@@ -104,3 +105,76 @@ def register(app: typer.Typer) -> None:
         if n_rows and s["n_failed"] >= n_rows:
             raise NothingAnsweredError(f"every one of the {n_rows} question(s) failed; see 'error' in "
                                   f"{out / 'predictions.jsonl'} and the scene table in {out / 'results.md'}")
+
+
+def _ingest_task(params: dict, log: str) -> dict:
+    """Worker side of ``ingest A B C``: one ``ingest`` with its output in a log file.
+
+    A problem with the input (any :class:`SpatialMemError`) is returned, not raised, so it is not retried;
+    anything else (a crash, a dead worker) is retried by the executor.
+    """
+    import contextlib
+    import time
+
+    from spatialmem.commands.memory import ingest
+    from spatialmem.errors import SpatialMemError
+
+    t0 = time.perf_counter()
+    with open(log, "w", encoding="utf-8") as fh, contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
+        try:
+            ingest(None, **params)
+        except SpatialMemError as exc:
+            print(f"error: {exc}")
+            return {"ok": False, "error": str(exc), "seconds": time.perf_counter() - t0}
+    tail = [ln for ln in open(log, encoding="utf-8").read().splitlines() if ln.startswith("wrote ")]
+    return {"ok": True, "error": None, "seconds": time.perf_counter() - t0, "summary": tail[-1] if tail else ""}
+
+
+def ingest_many(srcs: list[Path], out: Path, executor: str, workers: int, ray_address: str, params: dict) -> None:
+    """``spatialmem ingest A B C --out DIR``: one memory per source, ``DIR/<name>``, on an executor.
+
+    Each source's output goes to ``DIR/<name>.log``; a table lists every source with its status, and a
+    failed source (listed with its error) makes the command exit non-zero after all the others are done.
+    """
+    from spatialmem import registry
+    from spatialmem.errors import SpatialMemError
+    from spatialmem.memory.store import is_memory_dir
+    from spatialmem.scale.executors import Task
+
+    names = [s.stem if s.is_file() else s.name for s in srcs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InputError(f"several sources would write the same memory name ({', '.join(dupes)}); "
+                         "ingest them in separate runs with different --out folders")
+    if is_memory_dir(out) or out.is_file():
+        raise InputError(f"--out {out} must be a folder for the memories of several sources, not a memory or a file")
+    out.mkdir(parents=True, exist_ok=True)
+    tasks = []
+    for src, name in zip(srcs, names):
+        one = {**params, "src": [src], "out": out / name, "executor": "", "workers": 1, "ray_address": ""}
+        tasks.append(Task(name, _ingest_task, (one, str(out / f"{name}.log"))))
+    runner = registry.build("executor", executor, workers=workers, address=ray_address or None)
+    err = Console(stderr=True)
+    results: dict[str, dict] = {}
+    with Progress(TextColumn("[bold]ingest[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=err, transient=False) as bar:
+        task = bar.add_task(f"{len(tasks)} sources on {executor} x{workers}", total=len(tasks))
+
+        def on_done(outcome) -> None:
+            res = outcome.value if outcome.ok else {"ok": False, "error": outcome.error, "seconds": outcome.seconds}
+            results[outcome.key] = {**res, "attempts": outcome.attempts}
+            failed = sum(not r["ok"] for r in results.values())
+            bar.update(task, advance=1, description=f"{outcome.key}: {'ok' if res['ok'] else 'FAILED'} "
+                                                    f"({failed} failed so far)")
+
+        runner.run(tasks, on_done)
+    con = Console()
+    for name in names:
+        r = results[name]
+        line = r.get("summary") if r["ok"] else f"FAILED: {r['error']}"
+        con.print(f"{name}: {line}  [{r['seconds']:.1f} s, log {out / (name + '.log')}]", highlight=False,
+                  markup=False, soft_wrap=True)
+    failed = [n for n in names if not results[n]["ok"]]
+    if failed:
+        raise SpatialMemError(f"{len(failed)} of {len(names)} source(s) failed: {', '.join(failed)} "
+                              f"(each error is above and in its log under {out})")
