@@ -58,6 +58,9 @@ class VisMemConfig:
         lora_rank / lora_alpha: the formers' LoRA adapters.
         lora_targets: regex of the language model's linear layers that get LoRA (vision towers excluded).
         max_invocations: at most this many memory insertions per generated answer.
+        invoke_within: invocation is allowed only among the first this many generated tokens
+            (0: anywhere). The toy trainer uses 1: its Stage II trains the decision before the
+            answer only, and a head never trained elsewhere must not fire after the answer.
         seed: seed of the new parameters.
     """
 
@@ -69,6 +72,7 @@ class VisMemConfig:
     lora_alpha: int = 32
     lora_targets: str = r"^(?!.*(visual|vision)).*\.(q_proj|k_proj|v_proj|o_proj)$"
     max_invocations: int = 1
+    invoke_within: int = 0
     seed: int = 0
 
     def tokens(self, kind: str) -> int:
@@ -345,7 +349,8 @@ class VisMem(nn.Module):
                         tok = self.id_of(START[invoke])
                     else:
                         logits = out.logits[0, -1].float()
-                        if len(invocations) >= self.config.max_invocations:
+                        late = 0 < self.config.invoke_within <= len(tokens)
+                        if late or len(invocations) >= self.config.max_invocations:
                             logits[list(starts)] = float("-inf")
                         if temperature > 0:
                             probs = torch.softmax(logits / temperature, -1)
