@@ -1,7 +1,7 @@
 """Latent memory on the toy task, on CPU (docs/latent.md): (a) dual memory vs window vs full context,
 (b) VisMem after Stage I and Stage II.
 
-    .venv/bin/python benchmarks/bench_latent.py              # full run (about 15 min on 2 busy cores)
+    .venv/bin/python benchmarks/bench_latent.py              # full run (19.5 min on 2 heavily shared cores)
     .venv/bin/python benchmarks/bench_latent.py --quick      # smoke run (small, figures meaningless)
 
 (a) Streams of 64 / 256 / 1,024 frames (2 fps) from synthetic rooms, object-level tokens
