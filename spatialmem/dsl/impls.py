@@ -393,6 +393,67 @@ def op_route(ctx, view, waypoints):
     return Route(tuple(turns), tuple((float(p[0]), float(p[1])) for p in pts[1:]))
 
 
+# ------------------------------------------------------------------ walking (route questions, docs/benchmark.md)
+POINTS_ON_OBJECT: tuple[str, ...] = ("centre", "foot", "head")
+
+
+def _nearest_wall_m(ctx: Context, xy: np.ndarray) -> float:
+    room = ctx.memory.room
+    if room is None or len(room.floor_polygon) < 3:
+        return float("inf")
+    poly = np.asarray(room.floor_polygon, dtype=np.float64)
+    a, b = poly, np.roll(poly, -1, axis=0)
+    d = b - a
+    t = np.clip(np.einsum("ij,ij->i", xy - a, d) / np.maximum(np.einsum("ij,ij->i", d, d), 1e-12), 0.0, 1.0)
+    return float(np.min(np.linalg.norm(a + t[:, None] * d - xy, axis=1)))
+
+
+def point_on(ctx: Context, obj: ObjectInstance, at: str) -> np.ndarray:
+    """(2,) floor point of ``obj``: its centre, or the middle of the foot / head end of its longest floor side.
+
+    The head end is the end of the long axis nearer a wall (a bed's headboard stands against one); with
+    no room outline, the end nearer the memory's other objects. The foot is the opposite end.
+    """
+    c = _xy(obj)
+    if at == "centre":
+        return c
+    box = obj.box.gravity_aligned()
+    k = int(np.argmax(box.size[:2]))
+    axis = box.axes[k, :2] / max(float(np.linalg.norm(box.axes[k, :2])), 1e-12)
+    ends = [c + axis * box.size[k] / 2.0, c - axis * box.size[k] / 2.0]
+    walls = [_nearest_wall_m(ctx, e) for e in ends]
+    if not np.isfinite(walls).all():
+        others = [_xy(o) for o in ctx.memory.instances if o.id != obj.id] or [c]
+        walls = [float(min(np.linalg.norm(e - q) for q in others)) for e in ends]
+    head = 0 if walls[0] <= walls[1] else 1
+    return ends[head] if at == "head" else ends[1 - head]
+
+
+def op_face(ctx, view, obj, at):
+    f = _unit(point_on(ctx, obj, at) - np.asarray(view.position_xy), f"facing {obj.category} from the view")
+    return _view_tuple(np.asarray(view.position_xy), f, view.z)
+
+
+def op_turn_to(ctx, view, obj, at):
+    a = dirs.view_angle_deg(view.position_xy, view.facing_xy, point_on(ctx, obj, at))
+    return dirs.classify_turn(a)
+
+
+def op_walk_to(ctx, view, obj, at):
+    target = point_on(ctx, obj, at)
+    step = target - np.asarray(view.position_xy)
+    f = step / float(np.linalg.norm(step)) if np.linalg.norm(step) > 1e-9 else np.asarray(view.facing_xy)
+    return _view_tuple(target, f, view.z)
+
+
+def op_nearest_from(ctx, view, category):
+    insts = _instances(ctx, category)
+    if not insts:
+        raise Fail("R401", f'there is no "{category}" in the memory', "see categories() for what exists")
+    p = np.asarray(view.position_xy)
+    return min(insts, key=lambda o: (float(np.linalg.norm(_xy(o) - p)), o.id))
+
+
 # ------------------------------------------------------------------ rendering
 def _side(q, name: str) -> int:
     v = int(round(q.value))

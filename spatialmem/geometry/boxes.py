@@ -78,6 +78,14 @@ class OrientedBox:
     def is_gravity_aligned(self, atol: float = 1e-4) -> bool:
         return bool(np.allclose(np.abs(self.axes[2]), [0.0, 0.0, 1.0], atol=atol))
 
+    def gravity_aligned(self) -> OrientedBox:
+        """This box if gravity-aligned, else the smallest-footprint gravity-aligned box enclosing it.
+
+        For floor-plane reasoning (footprints, free space, routes); sizes, distances and IoU use the
+        box itself, exact for any rotation.
+        """
+        return self if self.is_gravity_aligned() else fit_gravity_aligned(self.corners())
+
     def corners(self) -> np.ndarray:
         """(8, 3) world corners; corner k has signs ``itertools.product((-1, 1), repeat=3)[k]``."""
         return self.center + (_SIGNS * (self.size / 2.0)) @ self.axes
