@@ -252,7 +252,7 @@ def test_unplannable_routes_name_the_problem(steps, match):
 def test_foot_of_the_bed_is_the_end_away_from_the_wall():
     from spatialmem.dsl import run_program
 
-    v = 'v = stand_at(the("vase"), facing=the("chair"))\n'
+    v = 'v = stand_at(the("vase"), facing=the("sofa"))\n'
     foot = run_program(v + 'answer(walk_to(v, the("bed"), at="foot").position)', MEMORY).answer
     head = run_program(v + 'answer(walk_to(v, the("bed"), at="head").position)', MEMORY).answer
     assert np.allclose([q.value for q in foot], [1.9, 7.0]) and np.allclose([q.value for q in head], [0.1, 7.0])
