@@ -255,4 +255,4 @@ def test_foot_of_the_bed_is_the_end_away_from_the_wall():
     v = 'v = stand_at(the("vase"), facing=the("sofa"))\n'
     foot = run_program(v + 'answer(walk_to(v, the("bed"), at="foot").position)', MEMORY).answer
     head = run_program(v + 'answer(walk_to(v, the("bed"), at="head").position)', MEMORY).answer
-    assert np.allclose([q.value for q in foot], [1.9, 7.0]) and np.allclose([q.value for q in head], [0.1, 7.0])
+    assert np.allclose(np.array(foot, float), [1.9, 7.0]) and np.allclose(np.array(head, float), [0.1, 7.0])
