@@ -40,7 +40,8 @@ _DISTANCE_RE = re.compile(
     r"nearly|some|maybe)?\s*(?P<n>\d+(?:\.\d+)?|half a|a half|an|a|one|two|three|four|five|six|ten)\s+"
     r"(?P<unit>" + "|".join(sorted(UNIT_M, key=len, reverse=True)) + r")\b", re.I)
 _FORWARD_RE = re.compile(
-    r"\b(?:until|till|to|towards|toward|reach|reaching|past|passing)\s+(?:you\s+(?:reach|see|pass|get to|arrive at)\s+)?"
+    r"\b(?:until|till|to|towards|toward|reach|reaching|past|passing)\s+"
+    r"(?:you\s+(?:reach|see|pass|get to|arrive at)\s+)?"
     r"(?P<x>.+?)\s*(?:\b(?:is|are)\s+(?:on|to|at)\s+(?:your|the)\s+(?P<side>left|right)\b.*|"
     r"\bon\s+your\s+(?P<side2>left|right)\b.*|\bis\s+in\s+front\s+of\s+you\b.*|[.,;]\s*$|$)", re.I)
 _START_RE = re.compile(
@@ -115,8 +116,8 @@ def parse_route_question(text: str) -> RouteQuestion | None:
     body = body[colon + 2:] if colon >= 0 else body
     body = re.split(r"you have reached", body, flags=re.I)[0]
     steps = tuple(parse_step(s) for s in split_steps(body) if s)
-    return RouteQuestion(start=m.group("a"), facing=m.group("b") or m.group("back"), back_to=m.group("back") is not None,
-                         destination=m.group("c"), steps=steps)
+    return RouteQuestion(start=m.group("a"), facing=m.group("b") or m.group("back"),
+                         back_to=m.group("back") is not None, destination=m.group("c"), steps=steps)
 
 
 def strip_landmark(phrase: str) -> str:
@@ -170,7 +171,8 @@ class RouteProgramBuilder:
             if cat != p:
                 self.notes.append(f'landmark "{p}": memory category "{cat}"')
             return self.the(cat), "centre"
-        mn = re.match(r"^(?P<x>.+?)\s+(?:that is\s+|which is\s+)?(?:" + _NEAR_WORDS + r")\s+(?:the\s+|a\s+)?(?P<y>.+)$", p)
+        mn = re.match(r"^(?P<x>.+?)\s+(?:that is\s+|which is\s+)?(?:" + _NEAR_WORDS
+                      + r")\s+(?:the\s+|a\s+)?(?P<y>.+)$", p)
         if mn and self._category(mn.group("x")) is not None:
             x = self._category(mn.group("x"))
             ref, _ = self.landmark(mn.group("y"), view)

@@ -8,10 +8,11 @@ contract (the query language, :mod:`spatialmem.dsl`) and raises ``PlanningError(
 for anything else. The question type is used when given; otherwise it is inferred from the text.
 
 Memory-aware choices (from the memory summary's category counts): names are resolved onto the
-memory's categories by :func:`spatialmem.vocab.resolve` (synonyms, plurals, spelling variants, typos;
-each resolution is listed in the plan's notes under ``"resolved"``, an ambiguous name fails); an object the question names as unique ("the table") is
-``the("table")``, or the largest "table" when the memory holds several (``resolve_duplicates``);
-relative-distance candidates the memory never saw are dropped from ``among``.
+memory's categories by :func:`spatialmem.vocab.resolve` (synonyms, plurals, spelling variants,
+typos; each resolution is listed in the plan's notes under ``"resolved"``; an ambiguous name
+fails); an object the question names as unique ("the table") is ``the("table")``, or the largest
+"table" when the memory holds several (``resolve_duplicates``); relative-distance candidates the
+memory never saw are dropped from ``among``.
 """
 
 from __future__ import annotations
