@@ -88,7 +88,8 @@ def test_questions_planner_first_turn_and_back_to():
 
 
 def test_questions_generator_uses_every_route_phrasing(rect_scene, oracle):
-    rows = [r for seed in range(4) for r in generate_questions(rect_scene, seed) if r["question_type"] == "route_planning"]
+    rows = [r for seed in range(4) for r in generate_questions(rect_scene, seed)
+            if r["question_type"] == "route_planning"]
     for r in rows:
         oracle.check_row(rect_scene, r)
     texts = [r["question"] for r in rows]
