@@ -44,7 +44,11 @@ from spatialmem.geometry.boxes import OrientedBox
 from spatialmem.memory.scene import CameraRecord, Keyframe, ObjectInstance, Room, SceneMemory
 from spatialmem.types import Intrinsics
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# 1: every box upright (axes[2] = +z); 2: boxes keep any 3-DoF rotation (tilted imported annotations).
+# The tables are the same, so a version-1 memory loads unchanged; an older spatialmem refuses version 2
+# instead of mis-reading a tilted box as upright.
+READABLE_SCHEMA_VERSIONS = (1, 2)
 FORMAT_NAME = "spatialmem-memory"
 DB_NAME = "memory.sqlite"
 ARRAYS_DIR = "arrays"
@@ -270,7 +274,7 @@ def _read(con: sqlite3.Connection, root: Path, db: Path) -> SceneMemory:
             f"{db}: written by a newer spatialmem (memory schema version {version}; this version reads up to "
             f"{SCHEMA_VERSION}); upgrade spatialmem to load it"
         )
-    if version < 1:
+    if version not in READABLE_SCHEMA_VERSIONS:
         raise StoreError(f"{db}: invalid schema_version {version}")
 
     instances = []
@@ -279,6 +283,8 @@ def _read(con: sqlite3.Connection, root: Path, db: Path) -> SceneMemory:
         "n_points, points_file, feature_file FROM instances ORDER BY id"
     ):
         box = OrientedBox(_arr_from_json(center), _arr_from_json(size), _arr_from_json(axes))
+        if not np.allclose(box.axes @ box.axes.T, np.eye(3), atol=1e-6):
+            raise StoreError(f"{db}: instance {iid}: box axes are not orthonormal; re-create the memory")
         if pfile:
             pts = _load_npy(root, pfile)
             if pts.ndim != 2 or pts.shape != (n_pts, 3):
