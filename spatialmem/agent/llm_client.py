@@ -196,18 +196,20 @@ class LLMClient:
         base = (self.config.base_url or "https://api.openai.com/v1").rstrip("/")
         return base[:-3] if base.endswith("/v1") else base
 
-    def _get(self, url: str, timeout_s: float) -> Any | None:
-        import httpx
+    def _http_json(self, url: str, timeout_s: float, body: dict | None = None) -> Any | None:
+        """GET (or POST ``body``) a small JSON document; None on any failure (probes must never raise)."""
+        import urllib.error
+        import urllib.request
 
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        req = urllib.request.Request(url, data=data, headers={"Authorization": f"Bearer {self._key}",
+                                                               "Content-Type": "application/json"})
         try:
-            r = httpx.get(url, timeout=timeout_s, headers={"Authorization": f"Bearer {self._key}"})
-        except httpx.HTTPError:
-            return None
-        if r.status_code != 200:
-            return None
-        try:
-            return r.json()
-        except ValueError:
+            with urllib.request.urlopen(req, timeout=timeout_s) as r:  # noqa: S310 (http(s) URL from config)
+                if r.status != 200:
+                    return None
+                return json.loads(r.read(self.config.max_reply_bytes).decode("utf-8"))
+        except (urllib.error.URLError, OSError, ValueError):
             return None
 
     def probe(self) -> ServerInfo:
@@ -221,7 +223,7 @@ class LLMClient:
                 return self._server
         t = min(10.0, self.config.timeout_s)
         base = (self.config.base_url or "https://api.openai.com/v1").rstrip("/")
-        models = self._get(base + "/models", t)
+        models = self._http_json(base + "/models", t)
         if not isinstance(models, dict):
             raise LLMEndpointError(
                 f"{self.where()} does not answer GET {base}/models (is the server running at that URL? "
@@ -234,7 +236,7 @@ class LLMClient:
             kind, tokenize = "vllm", "/tokenize"
         elif "sglang" in owners:
             kind = "sglang"
-        elif "llamacpp" in owners or "llama.cpp" in owners or isinstance(self._get(self._root() + "/props", t), dict):
+        elif owners & {"llamacpp", "llama.cpp"} or isinstance(self._http_json(self._root() + "/props", t), dict):
             kind, tokenize = "llama.cpp", "/tokenize"
         elif owners == {"me"} and all("permissions" in m for m in rows):  # llama-cpp-python's server
             kind, tokenize = "llama-cpp-python", "/extras/tokenize"
@@ -258,19 +260,15 @@ class LLMClient:
         return self._grammar or "off"
 
     def count_tokens(self, text: str) -> int:
-        """Tokens in ``text`` by the server's tokenizer where it exposes one, else an estimate (chars / 3)."""
-        estimate = math.ceil(len(text) / 3.0)
+        """Tokens in ``text`` by the server's tokenizer where it exposes one, else an estimate (chars / 3.5)."""
+        estimate = math.ceil(len(text) / 3.5)
         info = self._server
         if info is None or not info.tokenize_path:
             return estimate
-        import httpx
-
         body = ({"input": text} if info.kind == "llama-cpp-python" else
                 {"content": text} if info.kind == "llama.cpp" else {"model": self.config.model, "prompt": text})
-        try:
-            r = httpx.post(self._root() + info.tokenize_path, json=body, timeout=min(10.0, self.config.timeout_s))
-            data = r.json() if r.status_code == 200 else {}
-        except (httpx.HTTPError, ValueError):
+        data = self._http_json(self._root() + info.tokenize_path, min(10.0, self.config.timeout_s), body)
+        if not isinstance(data, dict):
             return estimate
         if isinstance(data.get("count"), int):
             return data["count"]
@@ -298,12 +296,9 @@ class LLMClient:
 
     def _fetch(self, body: dict[str, Any], limit_s: float, cancel: threading.Event) -> dict | None:
         """POST once and read the whole reply (size-capped); None when cancelled by the deadline."""
-        import httpx
-
         o = self._openai
         try:
-            with self._client.chat.completions.with_streaming_response.create(
-                    **body, timeout=httpx.Timeout(limit_s)) as resp:
+            with self._client.chat.completions.with_streaming_response.create(**body, timeout=limit_s) as resp:
                 buf = bytearray()
                 for chunk in resp.iter_bytes():
                     if cancel.is_set():
@@ -320,7 +315,7 @@ class LLMClient:
                            True) from exc
         except o.APIStatusError as exc:
             raise self._status_failure(exc.status_code, str(exc)) from exc
-        except (httpx.HTTPError, OSError) as exc:
+        except OSError as exc:
             raise _Failure("connection", f"connection failed: {type(exc).__name__}: {exc}", True) from exc
         try:
             data = json.loads(bytes(buf).decode("utf-8"))
@@ -403,7 +398,8 @@ class LLMClient:
                     retries += 1
                     wait = min(delay, 30.0)
                     if deadline is not None and time.monotonic() + wait >= deadline:
-                        raise self._error(f"{f.message}; no time left in the question's budget to retry", attempts)
+                        raise self._error(f"{f.message}; no time left in the question's budget to retry",
+                                          attempts) from f
                     time.sleep(wait)
                     delay = delay * 2 if delay > 0 else 0
                     continue

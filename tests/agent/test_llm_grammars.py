@@ -22,7 +22,8 @@ from spatialmem.errors import ProgramError
 
 CASES_DIR = Path(__file__).resolve().parent.parent / "dsl" / "cases"
 EXTRA_VALID = [
-    'v = stand_at(the("sofa"),\n    facing=the("tv"))\nanswer(choose(["A. left", "B. right"],\n  direction(v, the("lamp"))))',
+    'v = stand_at(the("sofa"),\n    facing=the("tv"))\n'
+    'answer(choose(["A. left", "B. right"],\n  direction(v, the("lamp"))))',
     "x = 1  # a comment\n\n  y = x + 2; answer(x * y)",
     "answer(not 1 < 2 and true or False)",
     "answer(-1.5e3 + .5 - 2.)",
@@ -171,6 +172,12 @@ def recognises(rules: dict, root: str, text: str) -> bool:
         if kind == "ref":
             return alt(rules[it[1]], pos)
         inner, quant = it[1], it[2]
+        if quant in "*+" and len(inner[1]) == 1 and len(inner[1][0]) == 1 and inner[1][0][0][0] == "cls":
+            cls = inner[1][0][0]  # a run of one character class: it may end anywhere along the run
+            end = pos
+            while end < len(text) and any(a <= ord(text[end]) <= b for a, b in cls[1]) != cls[2]:
+                end += 1
+            return frozenset(range(pos + (quant == "+"), end + 1)) if end > pos or quant == "*" else frozenset()
         once = alt(inner, pos)
         if quant == "":
             return once
