@@ -58,6 +58,13 @@ def room_height(ctx: Context) -> Quantity:
     return m(r.ceiling_z - r.floor_z)
 
 
+@op("floor_height", returns=T.METRES, section=GEOMETRY,
+    doc="Height (z) of the floor in the memory's frame, metres: subtract it for heights above the floor.",
+    example="h = camera(0).position[2] - floor_height()")
+def floor_height(ctx: Context) -> Quantity:
+    return m(room(ctx).floor_z)
+
+
 @op("to_cm", P("x", _LENGTH), returns=T.CENTIMETRES, section=GEOMETRY, doc="Convert a length to centimetres.",
     example='to_cm(the("sofa").longest_side)')
 def to_cm(ctx: Context, x: Quantity) -> Quantity:
