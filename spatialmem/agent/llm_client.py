@@ -186,6 +186,7 @@ class LLMClient:
         self._lock = threading.Lock()
         self._grammar: str | None = None if config.grammar == "auto" else config.grammar
         self._server: ServerInfo | None = None
+        self._probe_failed = False
 
     # ------------------------------------------------------------------ endpoint facts
     def where(self) -> str:
@@ -239,7 +240,7 @@ class LLMClient:
         elif owners & {"llamacpp", "llama.cpp"} or isinstance(self._http_json(self._root() + "/props", t), dict):
             kind, tokenize = "llama.cpp", "/tokenize"
         elif owners == {"me"} and all("permissions" in m for m in rows):  # llama-cpp-python's server
-            kind, tokenize = "llama-cpp-python", "/extras/tokenize"
+            kind, tokenize = "llama-cpp-python", "/extras/tokenize/count"
         info = ServerInfo(kind, ids, tokenize, {"owned_by": sorted(owners)})
         with self._lock:
             self._server = info
@@ -255,6 +256,7 @@ class LLMClient:
             try:
                 self.probe()
             except LLMEndpointError:
+                self._probe_failed = True
                 with self._lock:
                     self._grammar = "off"
         return self._grammar or "off"
@@ -262,6 +264,11 @@ class LLMClient:
     def count_tokens(self, text: str) -> int:
         """Tokens in ``text`` by the server's tokenizer where it exposes one, else an estimate (chars / 3.5)."""
         estimate = math.ceil(len(text) / 3.5)
+        if self._server is None and not self._probe_failed:
+            try:
+                self.probe()
+            except LLMEndpointError:
+                self._probe_failed = True
         info = self._server
         if info is None or not info.tokenize_path:
             return estimate
