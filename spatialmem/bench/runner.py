@@ -23,10 +23,11 @@ from typing import Any
 
 from spatialmem.agent.answer import AnswerRecord, answer_question
 from spatialmem.agent.base import PlannerConfig, build_planner
-from spatialmem.bench.data import BenchQuestion, RowError, load_questions
+from spatialmem.bench.data import BenchQuestion, LoadResult, RowError, load_questions
 from spatialmem.bench.metrics import score_prediction
 from spatialmem.bench.report import PREDICTIONS, PredictionWriter, read_predictions, write_report
 from spatialmem.errors import InputError, LLMEndpointError, SpatialMemError
+from spatialmem.fsutil import check_output_dir, folder_lock
 
 MAX_TRACE_LINES = 40
 
@@ -76,13 +77,19 @@ class EvalConfig:
 
 @dataclass(frozen=True)
 class EvalResult:
-    """What a run did: counts and the summary written to ``out/summary.json``."""
+    """What a run did: counts and the summary written to ``out/summary.json``.
+
+    ``answered``: rows handled by this run (failures included); ``failed_now``: of those, the failed
+    ones; ``n_rows`` / ``n_ok``: rows of the question file in the report, and how many were answered.
+    """
 
     out: Path
     answered: int
     skipped: int
     failed_now: int
     summary: dict[str, Any]
+    n_rows: int = 0
+    n_ok: int = 0
 
 
 def _default_loader(path: Path):
@@ -224,12 +231,13 @@ def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = N
         planner: a ready planner object; built from ``config.planner`` through the registry when None.
 
     Raises:
-        InputError: missing question file / memories folder, bad settings.
+        InputError: missing question file / memories folder, bad settings, an output path that is a
+            file, or another run writing to the same output folder.
     """
     if not config.memories.is_dir():
         raise InputError(f"--memories {config.memories} is not a folder (expected one memory per scene inside)")
+    out = check_output_dir(config.out, "--out")
     loaded = load_questions(config.questions)
-    out = config.out
     pconf = config.planner_config
     if pconf.transcript_dir is None and config.planner != "template" and pconf.llm is not None:
         pconf = dataclasses.replace(pconf, transcript_dir=out / "transcripts")
@@ -238,7 +246,12 @@ def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = N
     client = llm_client_of(planner)
     if client is not None:  # a dead endpoint stops the run before the first question (LLMEndpointError, exit 9)
         client.probe()
-    out.mkdir(parents=True, exist_ok=True)
+    with folder_lock(out, "another spatialmem eval"):  # two runs on one folder would duplicate rows
+        return _run_locked(config, pconf, loaded, planner, out, progress, memory_loader)
+
+
+def _run_locked(config: EvalConfig, pconf: PlannerConfig, loaded: LoadResult, planner: Any, out: Path,
+                progress: Callable[[int, int], None] | None, memory_loader: Callable[[Path], Any] | None) -> EvalResult:
     pred_path = out / PREDICTIONS
     previous = read_predictions(pred_path)
 
@@ -323,4 +336,5 @@ def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = N
             f"stopped after {len(endpoint_streak)} consecutive questions whose LLM endpoint failed; last: "
             f"{endpoint_streak[-1]}. The rows written so far are in {pred_path}; fix the endpoint and run the "
             "same command with --retry-failed to answer the rest")
-    return EvalResult(out=out, answered=total, skipped=skipped, failed_now=failed_now, summary=summary)
+    return EvalResult(out=out, answered=total, skipped=skipped, failed_now=failed_now, summary=summary,
+                      n_rows=len(rows), n_ok=sum(1 for r in rows if r.get("ok")))

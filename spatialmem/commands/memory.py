@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from spatialmem.errors import InputError
+from spatialmem.fsutil import check_output_file
 
 
 def _check_out(out: Path, overwrite: bool) -> None:
@@ -76,9 +77,20 @@ def ingest(
     up: str = typer.Option("auto", "--up", help="World up axis: auto (estimate), z, y, -y, x, -x, -z."),
     labels: str | None = typer.Option(None, "--labels", help="ScanNet label set: nyu40, scannet200 or raw."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing memory directory."),
+    noise: str | None = typer.Option(None, "--noise", help="Noise level of the 'noisy' backends: low, medium, high."),
+    model_dir: Path | None = typer.Option(None, "--model-dir", help="Local folder with the learned models' weights."),
+    vocabulary: Path | None = typer.Option(None, "--vocabulary",
+                                           help="'open-vocab' categories, one a line ('name' or 'name: threshold')."),
+    geometry_opt: list[str] = typer.Option([], "--geometry-opt", help="KEY=VALUE option of the geometry backend."),
+    instances_opt: list[str] = typer.Option([], "--instances-opt", help="KEY=VALUE option of the instance backend."),
 ) -> None:
     """Build a spatial memory from a frame source and save it as a memory directory."""
     _check_out(out, overwrite)
+    from spatialmem.commands.perception import backend_options
+
+    geometry_options, instances_options = backend_options(geometry, instances, noise=noise, model_dir=model_dir,
+                                                          vocabulary=vocabulary, geometry_opt=geometry_opt,
+                                                          instances_opt=instances_opt)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from spatialmem import registry
@@ -90,7 +102,8 @@ def ingest(
     kw = _source_options(depth_scale, fps, intrinsics, fov, stride, max_frames, labels)
     source = prepare_source(open_source(src, layout=layout, **kw), up=up)
     report = source.report
-    config = BuilderConfig(window=window, keyframes=keyframes, geometry=geometry, instances=instances)
+    config = BuilderConfig(window=window, keyframes=keyframes, geometry=geometry, instances=instances,
+                           geometry_options=geometry_options, instances_options=instances_options)
     err = Console(stderr=True)
     for line in report.warnings:
         _warn(err, line)
@@ -122,6 +135,9 @@ def ingest(
     save_memory(memory, out, overwrite=overwrite)
     n_frames = memory.metadata.get("n_frames", len(memory.cameras))
     area = "unknown" if memory.room is None else f"{memory.room.area_m2:.2f} m²"
+    from spatialmem.commands.perception import perception_line
+
+    typer.echo(perception_line(memory.metadata.get("perception", {})))
     floor = "" if memory.room is None else f", floor at z = {memory.room.floor_z:.2f} m"
     g = report.up
     upline = "" if g is None else f"; up: {g.method} ({_vec(g.up)} in the source's frame)"
@@ -180,12 +196,12 @@ def inspect(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Show a memory: room area, frames, source layout, depth scale, up axis, floor and the instances."""
-    from spatialmem.memory.store import _json_default, load_memory
+    from spatialmem.memory.store import json_default, load_memory
 
     memory = load_memory(mem)
     info = _inspect_dict(memory)
     if as_json:
-        typer.echo(json.dumps(info, indent=2, default=_json_default))
+        typer.echo(json.dumps(info, indent=2, default=json_default))
         return
     con = Console()
     area = "unknown" if info["room_area_m2"] is None else f"{info['room_area_m2']:.2f} m²"
@@ -199,12 +215,17 @@ def inspect(
         table.add_row(str(d["id"]), d["category"], _vec(d["center"]), _vec(d["size"]),
                       _fmt(d["first_seen_s"], 2), str(d["n_points"]))
     con.print(table)
+    perception = memory.metadata.get("perception")
+    if perception:
+        from spatialmem.commands.perception import print_perception
+
+        print_perception(con, perception)
 
 
 def render(
     mem: Path = typer.Argument(..., help="Memory directory."),
     topdown: Path = typer.Option(..., "--topdown", help="PNG file to write (replaced if it exists)."),
-    width: int = typer.Option(800, "--width", min=64, help="Image width in pixels."),
+    width: int = typer.Option(800, "--width", min=64, max=8192, help="Image width in pixels."),
 ) -> None:
     """Render a bird's-eye map of a memory (points, labelled boxes, camera path) to a PNG."""
     from PIL import Image
@@ -212,11 +233,9 @@ def render(
     from spatialmem.memory.store import load_memory
     from spatialmem.memory.topdown import render_topdown
 
+    check_output_file(topdown, "--topdown")  # before the work: a directory, or a folder that does not exist
     memory = load_memory(mem)
     img = render_topdown(memory, width_px=width)
-    if topdown.is_dir():
-        raise InputError(f"{topdown} is a directory; give a .png file path")
-    topdown.parent.mkdir(parents=True, exist_ok=True)
     tmp = topdown.parent / f".{topdown.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
         Image.fromarray(img).save(tmp, format="PNG")

@@ -93,6 +93,9 @@ def test_import_bad_file_exits_nonzero_with_one_line(tmp_path, capsys):
 
 def test_render_topdown_png(mem, tmp_path):
     out = tmp_path / "maps" / "top.png"
+    assert main(["render", str(mem), "--topdown", str(out), "--width", "320"]) == 2  # no folder "maps": refused
+    assert not out.parent.exists()
+    out.parent.mkdir()
     assert main(["render", str(mem), "--topdown", str(out), "--width", "320"]) == 0
     img = np.asarray(Image.open(out))
     assert img.shape[1] == 320 and img.shape[2] == 3 and len(np.unique(img.reshape(-1, 3), axis=0)) > 5
@@ -170,6 +173,7 @@ def test_ingest_uses_builder_contract_and_writes_memory(tmp_path, monkeypatch, c
     out = tmp_path / "mem"
     capsys.readouterr()
     assert main(["ingest", str(tmp_path / "src"), "--out", str(out), "--window", "4", "--keyframes", "9"]) == 0
-    assert calls["config"] == {"window": 4, "keyframes": 9, "geometry": "given", "instances": "given"}
+    assert calls["config"] == {"window": 4, "keyframes": 9, "geometry": "given", "instances": "given",
+                               "geometry_options": {}, "instances_options": {}}
     assert calls["progress"] and "3 instances" in capsys.readouterr().out
     assert len(load_memory(out).instances) == 3
