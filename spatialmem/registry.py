@@ -98,6 +98,8 @@ _BUILTINS: list[tuple[str, str, str, str | None, str]] = [
     ("renderer", "cpu", "spatialmem.synth.render_cpu:CPURenderer", None, "pure numpy rasterizer"),
     ("geometry", "given", "spatialmem.perception.geometry_given:GivenGeometry", None, "poses + depth of the source"),
     ("geometry", "fake", "spatialmem.perception.fakes:FakeGeometry", None, "test double"),
+    ("geometry", "sfm", "spatialmem.perception.sfm.backend:SfmGeometry", "sfm",
+     "structure from motion (pycolmap) on plain RGB: poses, sparse depth, gravity, metric scale from priors"),
     ("instances", "given", "spatialmem.perception.instances_given:GivenInstances", None, "source masks + labels"),
     ("instances", "fake", "spatialmem.perception.fakes:FakeInstances", None, "test double"),
     ("planner", "template", "spatialmem.agent.template:TemplatePlanner", None, "rule-based VSI-Bench planner"),

@@ -173,9 +173,27 @@ class MemoryBuilder:
         return len(self.instances)
 
     def step(self, frame: Frame) -> None:
-        """Ingest one frame (see the module docstring for what happens)."""
+        """Ingest one source frame (see the module docstring for what happens)."""
+        self.add(self.geometry.process(frame))
+
+    def with_geometry(self, frames: Iterable[Frame]) -> Iterator[Frame]:
+        """Source frames -> frames with pose and depth: through the backend's ``process_stream`` when it
+        has one (backends that need more than one frame, such as ``sfm``), else frame by frame."""
+        stream = getattr(self.geometry, "process_stream", None)
+        if stream is not None:
+            yield from stream(frames)
+        else:
+            for f in frames:
+                yield self.geometry.process(f)
+
+    def finalize(self, memory: SceneMemory) -> SceneMemory:
+        """The backend's post-build step (``sfm``: metric scale refinement + statistics), if it has one."""
+        fin = getattr(self.geometry, "finalize", None)
+        return memory if fin is None else fin(memory)
+
+    def add(self, frame: Frame) -> None:
+        """Ingest a frame that already has ``world_from_camera`` and ``depth_m`` (see :meth:`with_geometry`)."""
         cfg = self.config
-        frame = self.geometry.process(frame)
         detections = self.detector.detect(frame)
         observations, cloud = lift_detections(frame, detections, cfg.lift)
         matches = match_observations(observations, self.instances, self.index, cfg.association)
@@ -361,11 +379,11 @@ def build_memory(source: Iterable[Frame], config: BuilderConfig | None = None,
         total = len(source)  # type: ignore[arg-type]
     except TypeError:
         total = None
-    for k, frame in enumerate(prefetch(source, prefetch_frames)):
-        b.step(frame)
+    for k, frame in enumerate(b.with_geometry(prefetch(source, prefetch_frames))):
+        b.add(frame)
         if progress is not None:
             progress(k, total if total is not None else k + 1, b.n_instances)
-    return b.snapshot()
+    return b.finalize(b.snapshot())
 
 
 def prefetch(frames: Iterable[Frame], depth: int = 3) -> Iterator[Frame]:
