@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (  # in pipeline order, as `spatialmem --help
     "spatialmem.commands.memory",
     "spatialmem.commands.dsl",
     "spatialmem.commands.qa",
+    "spatialmem.commands.scale",
 )
 
 app = typer.Typer(

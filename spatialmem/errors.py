@@ -56,6 +56,12 @@ class RenderError(SpatialMemError):
     exit_code = 5
 
 
+class NothingAnsweredError(SpatialMemError):
+    """A benchmark run in which every selected question failed (so its score means nothing)."""
+
+    exit_code = 10
+
+
 class ProgramError(SpatialMemError):
     """A query-language program was rejected; carries structured diagnostics (see spatialmem.dsl)."""
 

@@ -105,6 +105,8 @@ _BUILTINS: list[tuple[str, str, str, str | None, str]] = [
     ("planner", "template", "spatialmem.agent.template:TemplatePlanner", None, "rule-based VSI-Bench planner"),
     ("planner", "llm", "spatialmem.agent.llm_planner:LLMPlanner", "llm", "OpenAI-compatible chat model"),
     ("planner", "chain", "spatialmem.agent.chain:ChainPlanner", None, "template first, then LLM if configured"),
+    ("executor", "local", "spatialmem.scale.executors:LocalExecutor", None, "a local process pool"),
+    ("executor", "ray", "spatialmem.scale.executors:RayExecutor", "ray", "one Ray task per scene, local or cluster"),
 ]
 for _kind, _name, _target, _extra, _doc in _BUILTINS:
     register(_kind, _name, _target, extra=_extra, doc=_doc)

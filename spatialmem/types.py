@@ -32,6 +32,7 @@ __all__ = [
     "Observation3D",
     "OrientedBox",
     "check_pose",
+    "check_intrinsics",
 ]
 
 
@@ -92,6 +93,38 @@ def check_pose(world_from_camera: np.ndarray, what: str = "pose") -> np.ndarray:
     if not np.allclose(T[3], [0, 0, 0, 1], atol=1e-6):
         raise FormatError(f"{what}: the last row must be [0, 0, 0, 1]")
     return T
+
+
+def check_intrinsics(K: Intrinsics, what: str = "intrinsics", image_size: tuple[int, int] | None = None,
+                     aspect_tol: float = 0.02) -> Intrinsics:
+    """Validate pinhole intrinsics, optionally against the size of the images they are used with.
+
+    Focal lengths must be finite and positive, the principal point inside the image. With
+    ``image_size`` (width, height) the intrinsics are returned rescaled to it when the aspect ratios
+    agree within ``aspect_tol``; a different aspect ratio means they belong to another camera.
+
+    Raises:
+        FormatError: naming ``what`` and the fix.
+    """
+    from spatialmem.errors import FormatError
+
+    vals = (K.fx, K.fy, K.cx, K.cy)
+    if not all(np.isfinite(v) for v in vals) or K.fx <= 0 or K.fy <= 0:
+        raise FormatError(f"{what}: focal lengths must be finite and positive, got fx={K.fx:g}, fy={K.fy:g}; "
+                          "fix the file or pass --intrinsics / --fov")
+    if K.width <= 0 or K.height <= 0:
+        raise FormatError(f"{what}: image size must be positive, got {K.width}x{K.height}")
+    if not (-0.5 <= K.cx <= K.width - 0.5 and -0.5 <= K.cy <= K.height - 0.5):
+        raise FormatError(f"{what}: principal point ({K.cx:g}, {K.cy:g}) lies outside the {K.width}x{K.height} "
+                          "image; fix the file or pass --intrinsics / --fov")
+    if image_size is None or (K.width, K.height) == tuple(image_size):
+        return K
+    w, h = int(image_size[0]), int(image_size[1])
+    if abs((w / h) / (K.width / K.height) - 1.0) > aspect_tol:
+        raise FormatError(f"{what}: the intrinsics are for {K.width}x{K.height} images but the frames are {w}x{h} "
+                          "(another aspect ratio: another camera?); give intrinsics of these frames with "
+                          "--intrinsics")
+    return K.scaled(w, h)
 
 
 @dataclass(frozen=True, eq=False)

@@ -66,7 +66,7 @@ class AnswerRecord:
 
 def option_letters(options) -> set[str]:
     """The letters of a question's options ("A. left" -> "A"; letters by position when absent, as choose() does)."""
-    from spatialmem.dsl.impls import parse_options
+    from spatialmem.dsl.ops.answers import parse_options
 
     return {letter for letter, _ in parse_options(options)}
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +40,10 @@ class EvalConfig:
         out: output folder (created; reused for resuming).
         planner: registered planner name (template, llm, chain).
         planner_config: settings for the planner (LLM endpoint, repairs, transcripts).
-        workers: threads answering questions concurrently (>= 1).
+        workers: threads answering questions concurrently (>= 1); with ``executor``, worker processes
+            (local) or CPUs of a local Ray instance instead, one task per scene.
+        executor: None (answer in this process) or a registered executor (``local``, ``ray``).
+        ray_address: an existing Ray cluster for the ``ray`` executor (None: start Ray locally).
         retry_failed: re-answer ids whose previous row failed.
         limit: answer at most this many pending questions (None = all).
         chart: write the bar chart PNG.
@@ -55,6 +58,8 @@ class EvalConfig:
     retry_failed: bool = False
     limit: int | None = None
     chart: bool = True
+    executor: str | None = None
+    ray_address: str | None = None
 
     def __post_init__(self) -> None:
         if self.workers < 1:
@@ -125,6 +130,23 @@ def failure_row(q: BenchQuestion | RowError, kind: str, message: str) -> dict[st
     return row
 
 
+def answer_row(q: BenchQuestion, memory, planner, summary: dict | None = None) -> dict[str, Any]:
+    """Answer and score one question on a memory; every failure becomes a recorded row (score 0)."""
+    try:
+        rec = answer_question(q.to_question(), memory, planner, summary)
+    except SpatialMemError as exc:  # anything a planner raises that answer_question did not map
+        return failure_row(q, "other", str(exc))
+    except Exception as exc:  # an internal bug: record it, keep going
+        return failure_row(q, "internal", f"{type(exc).__name__}: {exc}")
+    return prediction_row(q, rec)
+
+
+def answer_on_memory(questions: Iterable[BenchQuestion], memory, planner) -> list[dict[str, Any]]:
+    """Prediction rows for ``questions`` on one memory, in order (see :func:`answer_row`)."""
+    summary = memory.summary()
+    return [answer_row(q, memory, planner, summary) for q in questions]
+
+
 class _MemoryCache:
     """Loads each scene's memory once; remembers load failures as messages."""
 
@@ -146,6 +168,35 @@ class _MemoryCache:
         except Exception as exc:  # a broken memory must not stop the run; the message says which one
             return None, None, f"memory for scene {scene!r} at {path} could not be loaded: {exc}"
         return memory, memory.summary(), None
+
+
+def eval_scene(memories: Path, scene: str, questions: tuple[BenchQuestion, ...], planner_name: str,
+               planner_config: PlannerConfig) -> list[dict[str, Any]]:
+    """One executor task of ``eval --executor``: load a scene's memory, answer and score its questions."""
+    memory, _, why = _MemoryCache(memories, _default_loader).load(scene)
+    if memory is None:
+        return [failure_row(q, "memory", why or "memory unavailable") for q in questions]
+    return answer_on_memory(questions, memory, build_planner(planner_name, planner_config))
+
+
+def _run_on_executor(config: EvalConfig, pconf: PlannerConfig, by_scene: dict[str, list[BenchQuestion]],
+                     record: Callable[[dict], None]) -> None:
+    """Answer every scene as one task of ``config.executor``; a task that failed records its questions."""
+    from spatialmem import registry
+    from spatialmem.scale.executors import Task
+
+    executor = registry.build("executor", config.executor, workers=config.workers, address=config.ray_address)
+    tasks = [Task(scene or "(no scene)", eval_scene, (config.memories, scene, tuple(qs), config.planner, pconf),
+                  weight=len(qs)) for scene, qs in by_scene.items()]
+    questions = {t.key: t.args[2] for t in tasks}
+
+    def on_done(outcome) -> None:
+        rows = outcome.value if outcome.ok else [
+            failure_row(q, "internal", f"scene task failed: {outcome.error}") for q in questions[outcome.key]]
+        for row in rows:
+            record(row)
+
+    executor.run(tasks, on_done)
 
 
 def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = None,
@@ -204,6 +255,9 @@ def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = N
 
         for err in bad_rows:
             record(failure_row(err, "input", err.message))
+        if config.executor:
+            _run_on_executor(config, pconf, by_scene, record)
+            by_scene = {}
         with ThreadPoolExecutor(max_workers=config.workers) as pool:
             for scene, questions in by_scene.items():
                 memory, summary, why = cache.load(scene)
@@ -213,13 +267,7 @@ def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = N
                     continue
 
                 def one(q: BenchQuestion, memory=memory, summary=summary) -> dict:
-                    try:
-                        rec = answer_question(q.to_question(), memory, planner, summary)
-                    except SpatialMemError as exc:  # anything a planner raises that answer_question did not map
-                        return failure_row(q, "other", str(exc))
-                    except Exception as exc:  # an internal bug: record it, keep going
-                        return failure_row(q, "internal", f"{type(exc).__name__}: {exc}")
-                    return prediction_row(q, rec)
+                    return answer_row(q, memory, planner, summary)
 
                 if config.workers == 1:
                     for q in questions:

@@ -41,8 +41,23 @@ def _vec(v) -> str:
     return " ".join(f"{float(x):.2f}" for x in v)
 
 
+def _source_options(depth_scale, fps, intrinsics, fov, stride, max_frames, labels) -> dict:
+    """Keyword options for :func:`spatialmem.sources.open_source` from the flags the user set."""
+    from spatialmem.sources._io import load_intrinsics_file
+
+    kw: dict = {"depth_scale": depth_scale, "fps": fps, "hfov_deg": fov, "labels": labels,
+                "stride": None if stride == 1 else stride, "max_frames": max_frames,
+                "intrinsics": None if intrinsics is None else load_intrinsics_file(intrinsics)}
+    return {k: v for k, v in kw.items() if v is not None}
+
+
+def _warn(err: Console, line: str) -> None:
+    err.print(f"[yellow]warning:[/yellow] {line}", highlight=False, soft_wrap=True)
+
+
 def ingest(
-    src: Path = typer.Argument(..., help="Source: synthetic scene folder, ScanNet-layout RGB-D folder, video, images."),
+    src: Path = typer.Argument(..., help="Source: a capture folder (synthetic, ScanNet, TUM, 7-Scenes, Replica, "
+                               "Stray Scanner, Record3D, ARKitScenes), a video or an image folder."),
     out: Path = typer.Option(..., "--out", help="Memory directory to write."),
     geometry: str = typer.Option("given", "--geometry", help="Geometry backend (poses + depth)."),
     instances: str = typer.Option("given", "--instances", help="Instance backend (masks + labels)."),
@@ -50,24 +65,40 @@ def ingest(
     keyframes: int = typer.Option(32, "--keyframes", min=1, help="Episodic keyframe capacity K."),
     stride: int = typer.Option(1, "--stride", min=1, help="Read every n-th frame of the source."),
     max_frames: int | None = typer.Option(None, "--max-frames", min=1, help="Stop after this many frames."),
+    layout: str | None = typer.Option(None, "--layout", help="Force the source layout (default: detected)."),
+    depth_scale: float | None = typer.Option(None, "--depth-scale", help="Depth units per metre (1000 = mm, "
+                                             "5000 = TUM); overrides the layout's."),
+    fps: float | None = typer.Option(None, "--fps", help="Frame rate for timestamps; overrides the layout's."),
+    intrinsics: Path | None = typer.Option(None, "--intrinsics", help="Camera intrinsics: a 3x3 or 4x4 matrix "
+                                           "as text, or JSON with fx, fy, cx, cy (+ width, height)."),
+    fov: float | None = typer.Option(None, "--fov", help="Horizontal field of view (degrees) when there are "
+                                     "no intrinsics."),
+    up: str = typer.Option("auto", "--up", help="World up axis: auto (estimate), z, y, -y, x, -x, -z."),
+    labels: str | None = typer.Option(None, "--labels", help="ScanNet label set: nyu40, scannet200 or raw."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing memory directory."),
 ) -> None:
     """Build a spatial memory from a frame source and save it as a memory directory."""
     _check_out(out, overwrite)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from spatialmem import registry
     from spatialmem.memory.builder import BuilderConfig, build_memory
     from spatialmem.memory.store import save_memory
     from spatialmem.sources import open_source
+    from spatialmem.sources.prepare import prepare_source
 
-    source_kw: dict = {}
-    if stride != 1:
-        source_kw["stride"] = stride
-    if max_frames is not None:
-        source_kw["max_frames"] = max_frames
-    source = open_source(src, **source_kw)
+    kw = _source_options(depth_scale, fps, intrinsics, fov, stride, max_frames, labels)
+    source = prepare_source(open_source(src, layout=layout, **kw), up=up)
+    report = source.report
     config = BuilderConfig(window=window, keyframes=keyframes, geometry=geometry, instances=instances)
     err = Console(stderr=True)
+    for line in report.warnings:
+        _warn(err, line)
+    if instances == "given" and not report.has_masks:
+        others = ", ".join(n for n in registry.names("instances") if n not in ("given", "fake"))
+        _warn(err, f"{src}: the source has no instance masks, so the memory will hold no objects (only the room "
+                   "and the cameras); choose an instance backend with --instances"
+                   + (f" (available: {others})" if others else ""))
     t0 = time.perf_counter()
     with Progress(
         TextColumn("[bold]ingest[/bold] {task.description}"),
@@ -91,9 +122,13 @@ def ingest(
     save_memory(memory, out, overwrite=overwrite)
     n_frames = memory.metadata.get("n_frames", len(memory.cameras))
     area = "unknown" if memory.room is None else f"{memory.room.area_m2:.2f} m²"
+    floor = "" if memory.room is None else f", floor at z = {memory.room.floor_z:.2f} m"
+    g = report.up
+    upline = "" if g is None else f"; up: {g.method} ({_vec(g.up)} in the source's frame)"
     typer.echo(
         f"wrote {out}: {len(memory.instances)} instances, {n_frames} frames in {elapsed:.1f} s "
         f"({n_frames / max(elapsed, 1e-9):.1f} frames/s), {len(memory.keyframes)} keyframes, room area {area}"
+        f"{floor}{upline}"
     )
 
 
@@ -105,6 +140,10 @@ def _inspect_dict(memory) -> dict:
         "n_cameras": len(memory.cameras),
         "n_keyframes": len(memory.keyframes),
         "n_points": int(len(memory.points_world)),
+        "floor_z": None if memory.room is None else float(memory.room.floor_z),
+        "source_layout": memory.metadata.get("source_layout"),
+        "depth_scale": memory.metadata.get("depth_scale"),
+        "gravity": memory.metadata.get("gravity"),
         "categories": memory.categories(),
         "metadata": memory.metadata,
         "instances": [
@@ -123,11 +162,24 @@ def _inspect_dict(memory) -> dict:
     }
 
 
+def _capture_line(info: dict) -> str:
+    """One line on how the memory was captured: layout, depth scale, up axis (and how it was found), floor."""
+    g = info.get("gravity")
+    if g:
+        up = f"up {_vec(g['up'])} of the source ({g['method']}, confidence {g['confidence']:.2f}" + \
+             (", weak" if g.get("weak") else "") + ")"
+    else:
+        up = "up: not estimated (z-up assumed)"
+    scale = info.get("depth_scale")
+    return (f"layout {info.get('source_layout') or 'unknown'}, {info['n_frames']} frames, depth scale "
+            f"{'-' if scale is None else f'{scale:g} units/m'}, {up}, floor at z = {_fmt(info['floor_z'], 2)} m")
+
+
 def inspect(
     mem: Path = typer.Argument(..., help="Memory directory."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
-    """Show a memory: room area, frame count and the table of instances."""
+    """Show a memory: room area, frames, source layout, depth scale, up axis, floor and the instances."""
     from spatialmem.memory.store import _json_default, load_memory
 
     memory = load_memory(mem)
@@ -139,6 +191,7 @@ def inspect(
     area = "unknown" if info["room_area_m2"] is None else f"{info['room_area_m2']:.2f} m²"
     con.print(f"[bold]{memory.scene_id}[/bold]  room area {area}, {info['n_frames']} frames, "
               f"{info['n_keyframes']} keyframes, {info['n_points']} scene points, {len(memory.instances)} instances")
+    con.print(_capture_line(info), highlight=False)
     table = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("id", "category", "center x y z (m)", "size (m)", "seen (s)", "points"):
         table.add_column(col, no_wrap=col != "category", justify="right" if col in ("id", "points") else "left")

@@ -109,7 +109,12 @@ def register(app: typer.Typer) -> None:
         memories: Annotated[Path, typer.Option("--memories", help="One memory per scene: DIR/<scene_name>.")],
         out: Annotated[Path, typer.Option("--out", help="Results folder (reused to resume).")],
         planner: PlannerOpt = "chain",
-        workers: Annotated[int, typer.Option("--workers", help="Threads answering questions in parallel.")] = 1,
+        workers: Annotated[int, typer.Option("--workers", help="Threads answering questions in parallel; with "
+                                                              "--executor, processes (one task per scene).")] = 1,
+        executor: Annotated[str, typer.Option("--executor", help="local | ray: one task per scene in worker "
+                                                                 "processes (default: this process).")] = "",
+        ray_address: Annotated[str, typer.Option("--ray-address", help="Existing Ray cluster for --executor ray "
+                                                                       "(default: start Ray locally).")] = "",
         retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Re-answer previously failed ids.")] = False,
         limit: Annotated[int | None, typer.Option("--limit", help="Answer at most N pending questions.")] = None,
         chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Write scores.png.")] = True,
@@ -131,7 +136,8 @@ def register(app: typer.Typer) -> None:
                                       llm_retries, llm_backoff, llm_vision_model)
         cfg = EvalConfig(questions=questions, memories=memories, out=out, planner=planner,
                          planner_config=PlannerConfig(llm=llm, max_repairs=max_repairs), workers=workers,
-                         retry_failed=retry_failed, limit=limit, chart=chart)
+                         retry_failed=retry_failed, limit=limit, chart=chart, executor=executor or None,
+                         ray_address=ray_address or None)
         err = Console(stderr=True)
         with Progress(TextColumn("[bold]eval[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TimeRemainingColumn(), console=err, transient=False) as bar:

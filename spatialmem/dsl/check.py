@@ -10,17 +10,36 @@ from __future__ import annotations
 import difflib
 
 from spatialmem.dsl import ast
+from spatialmem.dsl import diagnostics as D
 from spatialmem.dsl import types as T
 from spatialmem.dsl.diagnostics import Diagnostic, make
-from spatialmem.dsl.ops import ATTRIBUTES, OPS, Op, attributes_of
+from spatialmem.dsl.ops import ATTRIBUTES, OPS, Op, Param, attributes_of
+from spatialmem.dsl.types import Kind, Mismatch
+from spatialmem.memory.scene import SceneMemory
 from spatialmem.vocab import OP_ALIASES, category_hint
 
 MAX_STATEMENTS = 100
 MAX_LIST_LITERAL = 256
 MAX_DEPTH = 32
-MAX_IMAGE_SIDE = 2048
 
-def check(program: ast.Program, memory=None) -> list[Diagnostic]:
+
+def too_deep(node: ast.Node, limit: int = MAX_DEPTH) -> ast.Node | None:
+    """The first node (pre-order) nested more than ``limit`` levels below ``node``, or None.
+
+    Iterative, so it is safe on any depth; it follows every argument position (positional and keyword
+    arguments, list items, operands, attribute and index bases) through :func:`spatialmem.dsl.ast.children`.
+    """
+    stack: list[tuple[ast.Node, int]] = [(node, 0)]
+    while stack:
+        n, depth = stack.pop()
+        if depth > limit:
+            return n
+        stack.extend((c, depth + 1) for c in reversed(ast.children(n)))
+    return None
+
+
+
+def check(program: ast.Program, memory: SceneMemory | None = None) -> list[Diagnostic]:
     """All static problems of ``program`` (empty list = it may run).
 
     Args:
@@ -31,14 +50,14 @@ def check(program: ast.Program, memory=None) -> list[Diagnostic]:
 
 
 class _Checker:
-    def __init__(self, program: ast.Program, memory) -> None:
+    def __init__(self, program: ast.Program, memory: SceneMemory | None) -> None:
         self.program = program
         self.src = program.source
         self.diags: list[Diagnostic] = []
         self.env: dict[str, T.Type] = {}
         self.cats = memory.categories() if memory is not None else None
 
-    def err(self, code: str, message: str, span, hint: str = "") -> T.Type:
+    def err(self, code: str, message: str, span: ast.Span | None, hint: str = "") -> T.Type:
         self.diags.append(make(code, message, span, self.src, hint))
         return T.ANY
 
@@ -46,17 +65,24 @@ class _Checker:
     def run(self) -> list[Diagnostic]:
         sts = self.program.statements
         if len(sts) > MAX_STATEMENTS:
-            self.err("E300", f"the program has {len(sts)} statements; the limit is {MAX_STATEMENTS}",
+            self.err(D.LIMITS, f"the program has {len(sts)} statements; the limit is {MAX_STATEMENTS}",
                      sts[MAX_STATEMENTS].span, "compute only what the question needs")
             return self.diags
         for st in sts:
+            deep = too_deep(st.value if isinstance(st, ast.Assign) else st.expr)
+            if deep is not None:  # nothing below is walked recursively: the limit holds however it is reached
+                self.err(D.LIMITS, f"expression nested deeper than {MAX_DEPTH} levels", deep.span,
+                         "assign intermediate results to names")
+                if isinstance(st, ast.Assign):
+                    self.env[st.target] = T.ANY
+                continue
             if isinstance(st, ast.Assign):
                 t = self.expr(st.value, 0)
                 if st.target in OPS:
-                    self.err("E221", f"'{st.target}' is an operation name and cannot be assigned", st.target_span,
-                             f"pick another name, e.g. {st.target}_value = ...")
-                elif t.kind == "Nothing":
-                    self.err("E210", f"'{st.target}' would hold nothing: the right side returns no value", st.span,
+                    self.err(D.RESERVED_NAME, f"'{st.target}' is an operation name and cannot be assigned",
+                             st.target_span, f"pick another name, e.g. {st.target}_value = ...")
+                elif t.kind is Kind.NOTHING:
+                    self.err(D.TYPE, f"'{st.target}' would hold nothing: the right side returns no value", st.span,
                              "answer(...) and look(...) return nothing; call them as statements")
                 self.env[st.target] = t
             else:
@@ -64,17 +90,18 @@ class _Checker:
         answers = [c for c in self.program.calls() if c.func == "answer"]
         if not answers:
             last = sts[-1].span if sts else None
-            self.err("E230", "the program never calls answer(...)", last,
+            self.err(D.MISSING_ANSWER, "the program never calls answer(...)", last,
                      "end the program with answer(value), e.g. answer(x) or answer(choose(options, x))")
         for extra in answers[1:]:
-            self.err("E231", f"answer(...) is called {len(answers)} times; a program gives exactly one answer",
-                     extra.span, "compute the value first (x = ...) and call answer(x) once, at the end")
+            self.err(D.MULTIPLE_ANSWERS,
+                     f"answer(...) is called {len(answers)} times; a program gives exactly one answer", extra.span,
+                     "compute the value first (x = ...) and call answer(x) once, at the end")
         return self.diags
 
     # ------------------------------------------------------------ expressions
     def expr(self, node: ast.Node, depth: int) -> T.Type:
         if depth > MAX_DEPTH:
-            return self.err("E300", f"expression nested deeper than {MAX_DEPTH} levels", node.span,
+            return self.err(D.LIMITS, f"expression nested deeper than {MAX_DEPTH} levels", node.span,
                             "assign intermediate results to names")
         if isinstance(node, ast.Call):
             return self.call(node, depth + 1)
@@ -101,11 +128,11 @@ class _Checker:
         if isinstance(node, ast.BoolOp):
             lt, rt = self.expr(node.left, depth + 1), self.expr(node.right, depth + 1)
             for side, t in ((node.left, lt), (node.right, rt)):
-                if T.compatible(t, T.BOOL):
-                    self.err("E210", f"'{node.op}' needs true/false values, got {t}", side.span,
+                if T.mismatch(t, T.BOOL):
+                    self.err(D.TYPE, f"'{node.op}' needs true/false values, got {t}", side.span,
                              "compare numbers first, e.g. distance(a, b) < 1")
             return T.BOOL
-        return self.err("E100", "unsupported expression", node.span)  # pragma: no cover
+        return self.err(D.SYNTAX, "unsupported expression", node.span)  # pragma: no cover
 
     def name(self, node: ast.Name) -> T.Type:
         t = self.env.get(node.id)
@@ -119,40 +146,41 @@ class _Checker:
             close = difflib.get_close_matches(node.id, list(self.env), n=3, cutoff=0.6)
             hint = (f"did you mean {', '.join(close)}? " if close else "") + \
                 "assign a name before using it (name = ...); strings need quotes"
-        return self.err("E220", f"'{node.id}' is used before it is assigned", node.span, hint)
+        return self.err(D.UNDEFINED_NAME, f"'{node.id}' is used before it is assigned", node.span, hint)
 
     def list_expr(self, node: ast.ListExpr, depth: int) -> T.Type:
         if len(node.items) > MAX_LIST_LITERAL:
-            self.err("E300", f"list of {len(node.items)} items; the limit is {MAX_LIST_LITERAL}", node.span,
+            self.err(D.LIMITS, f"list of {len(node.items)} items; the limit is {MAX_LIST_LITERAL}", node.span,
                      "use a shorter list")
         elem: T.Type | None = None
         for item in node.items:
             t = self.expr(item, depth)
-            if t.kind == "Any":
+            if t.kind is Kind.ANY:
                 continue
             if elem is None:
                 elem = t
                 continue
-            why = T.compatible(t, elem)
-            if why == "unit" or (why is None and t.kind == "Number" and elem.unit == "none" and t.unit != "none"):
-                if why == "unit":
-                    self.err("E211", f"list mixes {elem} and {t}", item.span,
+            why = T.mismatch(t, elem)
+            if why is Mismatch.UNIT or (why is None and t.kind is Kind.NUMBER and elem.unit == "none"
+                                        and t.unit != "none"):
+                if why is Mismatch.UNIT:
+                    self.err(D.UNIT, f"list mixes {elem} and {t}", item.span,
                              "convert first so every number has the same unit (to_cm / to_m)")
                 else:
                     elem = t
-            elif why == "type":
-                self.err("E210", f"list mixes {elem} and {t}", item.span, "all items of a list must have one type")
+            elif why is Mismatch.TYPE:
+                self.err(D.TYPE, f"list mixes {elem} and {t}", item.span, "all items of a list must have one type")
         return T.list_of(elem or T.ANY)
 
     def attribute(self, node: ast.Attribute, depth: int) -> T.Type:
         base = self.expr(node.value, depth)
-        if base.kind == "Any":
+        if base.kind is Kind.ANY:
             return T.ANY
         a = ATTRIBUTES.get((base.kind, node.attr))
         if a is not None:
             return a.type
         names = attributes_of(base.kind)
-        if base.kind == "Objects" and (("Object", node.attr) in ATTRIBUTES):
+        if base.kind is Kind.OBJECTS and ((Kind.OBJECT, node.attr) in ATTRIBUTES):
             hint = "this is a set of objects: pick one first with the(...), first(...), nearest(...)"
         elif node.attr in OPS:
             hint = f"operations are called, not attributes: {OPS[node.attr].example}"
@@ -161,61 +189,61 @@ class _Checker:
             hint = (f"did you mean .{close[0]}? " if close else "") + f"{base} has: {', '.join(names)}"
         else:
             hint = f"{base} has no attributes"
-        return self.err("E203", f"{base} has no attribute '{node.attr}'", node.attr_span, hint)
+        return self.err(D.UNKNOWN_ATTRIBUTE, f"{base} has no attribute '{node.attr}'", node.attr_span, hint)
 
     def index(self, node: ast.Index, depth: int) -> T.Type:
         base, it = self.expr(node.value, depth), self.expr(node.index, depth)
-        if T.compatible(it, T.PLAIN):
-            self.err("E210", f"an index must be a plain number, got {it}", node.index.span, "e.g. xs[0]")
-        if base.kind == "List":
+        if T.mismatch(it, T.PLAIN):
+            self.err(D.TYPE, f"an index must be a plain number, got {it}", node.index.span, "e.g. xs[0]")
+        if base.kind is Kind.LIST:
             return base.elem or T.ANY
-        if base.kind == "Objects":
+        if base.kind is Kind.OBJECTS:
             return T.OBJECT
-        if base.kind == "Any":
+        if base.kind is Kind.ANY:
             return T.ANY
-        return self.err("E210", f"{base} cannot be indexed", node.span, "only lists and object sets take [i]")
+        return self.err(D.TYPE, f"{base} cannot be indexed", node.span, "only lists and object sets take [i]")
 
     def unary(self, node: ast.Unary, depth: int) -> T.Type:
         t = self.expr(node.operand, depth)
         if node.op == "not":
-            if T.compatible(t, T.BOOL):
-                return self.err("E210", f"'not' needs true/false, got {t}", node.operand.span)
+            if T.mismatch(t, T.BOOL):
+                return self.err(D.TYPE, f"'not' needs true/false, got {t}", node.operand.span)
             return T.BOOL
-        if t.kind == "Any":
+        if t.kind is Kind.ANY:
             return T.ANY
-        if t.kind != "Number":
-            return self.err("E210", f"'{node.op}' needs a number, got {t}", node.operand.span)
+        if t.kind is not Kind.NUMBER:
+            return self.err(D.TYPE, f"'{node.op}' needs a number, got {t}", node.operand.span)
         return t
 
     def binop(self, node: ast.BinOp, depth: int) -> T.Type:
         lt, rt = self.expr(node.left, depth), self.expr(node.right, depth)
-        bad = [(s, t) for s, t in ((node.left, lt), (node.right, rt)) if t.kind not in ("Number", "Any")]
+        bad = [(s, t) for s, t in ((node.left, lt), (node.right, rt)) if t.kind not in (Kind.NUMBER, Kind.ANY)]
         for side, t in bad:
-            self.err("E210", f"'{node.op}' needs numbers, got {t}", side.span,
+            self.err(D.TYPE, f"'{node.op}' needs numbers, got {t}", side.span,
                      "use a number attribute or operation, e.g. the(\"sofa\").height or distance(a, b)")
-        if bad or "Any" in (lt.kind, rt.kind):
-            return T.ANY if bad or lt.kind == "Any" or rt.kind == "Any" else lt
+        if bad or Kind.ANY in (lt.kind, rt.kind):
+            return T.ANY if bad or lt.kind is Kind.ANY or rt.kind is Kind.ANY else lt
         fn = {"+": T.add_unit, "-": T.add_unit, "*": T.mul_unit, "/": T.div_unit}[node.op]
         try:
             return T.number(fn(lt.unit, rt.unit))
         except ValueError as exc:
-            return self.err("E211", f"unit mismatch: {exc}", node.span,
+            return self.err(D.UNIT, f"unit mismatch: {exc}", node.span,
                             "convert explicitly (to_cm / to_m) or combine quantities of the same kind")
 
     def compare(self, node: ast.Compare, depth: int) -> T.Type:
         lt, rt = self.expr(node.left, depth), self.expr(node.right, depth)
-        if "Any" in (lt.kind, rt.kind):
+        if Kind.ANY in (lt.kind, rt.kind):
             return T.BOOL
-        if node.op in ("==", "!=") and lt.kind == rt.kind and lt.kind != "Number":
+        if node.op in ("==", "!=") and lt.kind == rt.kind and lt.kind is not Kind.NUMBER:
             return T.BOOL
-        if lt.kind != "Number" or rt.kind != "Number":
-            self.err("E210", f"cannot compare {lt} {node.op} {rt}", node.span,
+        if lt.kind is not Kind.NUMBER or rt.kind is not Kind.NUMBER:
+            self.err(D.TYPE, f"cannot compare {lt} {node.op} {rt}", node.span,
                      "compare numbers with < <= > >=, or values of one kind with == / !=")
             return T.BOOL
         try:
             T.compare_unit(lt.unit, rt.unit)
         except ValueError as exc:
-            self.err("E211", f"unit mismatch: {exc}", node.span, "compare quantities of the same unit")
+            self.err(D.UNIT, f"unit mismatch: {exc}", node.span, "compare quantities of the same unit")
         return T.BOOL
 
     # ------------------------------------------------------------ calls
@@ -232,8 +260,8 @@ class _Checker:
                 close.insert(0, alias)
             hint = (f"did you mean {', '.join(close)}? " if close else "") + \
                 "the reference lists every operation; only those can be called"
-            return self.err("E200", f"unknown operation '{node.func}'", node.func_span, hint)
-        bound = self.bind(op, node)
+            return self.err(D.UNKNOWN_OP, f"unknown operation '{node.func}'", node.func_span, hint)
+        bound = self.bind(op, node, depth)
         if bound is None:
             return T.ANY
         types: dict[str, T.Type] = {}
@@ -243,19 +271,19 @@ class _Checker:
                 continue
             t = types[p.name] = self.expr(arg, depth)
             self.argument(op, p, arg, t)
-        if op.unit_from and op.returns.kind == "Number":
+        if op.unit_from and op.returns.kind is Kind.NUMBER:
             src = types.get(op.unit_from, T.ANY)
-            if src.kind == "List":
+            if src.kind is Kind.LIST:
                 src = src.elem or T.ANY
-            return T.number(src.unit) if src.kind == "Number" else T.NUM
+            return T.number(src.unit) if src.kind is Kind.NUMBER else T.NUM
         return op.returns
 
-    def bind(self, op: Op, node: ast.Call) -> dict[str, ast.Node] | None:
+    def bind(self, op: Op, node: ast.Call, depth: int) -> dict[str, ast.Node] | None:
         ok = True
         bound: dict[str, ast.Node] = {}
         names = [p.name for p in op.params]
         if len(node.args) > len(op.params):
-            self.err("E201", f"{op.name}() takes {len(op.params)} argument(s) but {len(node.args)} were given",
+            self.err(D.ARITY, f"{op.name}() takes {len(op.params)} argument(s) but {len(node.args)} were given",
                      node.args[len(op.params)].span, f"signature: {op.signature()}")
             ok = False
         for p, a in zip(op.params, node.args):
@@ -264,66 +292,67 @@ class _Checker:
             if k.name not in names:
                 close = difflib.get_close_matches(k.name, names, n=1, cutoff=0.5)
                 hint = (f"did you mean {close[0]}=? " if close else "") + f"signature: {op.signature()}"
-                self.err("E202", f"{op.name}() has no parameter '{k.name}'", k.span, hint)
+                self.err(D.KEYWORD, f"{op.name}() has no parameter '{k.name}'", k.span, hint)
                 ok = False
             elif k.name in bound:
-                self.err("E202", f"{op.name}() got '{k.name}' twice", k.span, f"signature: {op.signature()}")
+                self.err(D.KEYWORD, f"{op.name}() got '{k.name}' twice", k.span, f"signature: {op.signature()}")
                 ok = False
             else:
                 bound[k.name] = k.value
         for p in op.params:
             if p.required and p.name not in bound:
-                self.err("E201", f"{op.name}() is missing the argument '{p.name}' ({p.type})", node.span,
+                self.err(D.ARITY, f"{op.name}() is missing the argument '{p.name}' ({p.type})", node.span,
                          f"signature: {op.signature()}; example: {op.example}")
                 ok = False
         if not ok:
             for a in node.args[len(op.params):]:
-                self.expr(a, 1)
+                self.expr(a, depth)
         return bound if ok else None
 
-    def argument(self, op: Op, p, arg: ast.Node, t: T.Type) -> None:
-        if t.kind == "Nothing":
+    def argument(self, op: Op, p: Param, arg: ast.Node, t: T.Type) -> None:
+        if t.kind is Kind.NOTHING:
             inner = f"{arg.func}(...)" if isinstance(arg, ast.Call) else "it"
-            self.err("E210", f"argument '{p.name}' of {op.name}() has no value: {inner} returns nothing", arg.span,
+            self.err(D.TYPE, f"argument '{p.name}' of {op.name}() has no value: {inner} returns nothing", arg.span,
                      "answer(...) and look(...) return nothing; call them as separate statements, "
                      "e.g. look(topdown()) on one line and answer(x) on the next")
             return
-        why = T.compatible(t, p.type)
-        if why == "unit":
-            self.err("E211", f"argument '{p.name}' of {op.name}() must be {p.type}, got {t}", arg.span,
+        why = T.mismatch(t, p.type)
+        if why is Mismatch.UNIT:
+            self.err(D.UNIT, f"argument '{p.name}' of {op.name}() must be {p.type}, got {t}", arg.span,
                      f"convert explicitly (to_cm / to_m); signature: {op.signature()}")
             return
-        if why == "type":
+        if why is Mismatch.TYPE:
             hint = f"signature: {op.signature()}"
-            want = {o.kind for o in p.type.options} if p.type.kind == "Union" else {p.type.kind}
-            if t.kind == "Text" and "Object" in want and isinstance(arg, ast.Str):
+            want = p.type.kinds()
+            if t.kind is Kind.TEXT and Kind.OBJECT in want and isinstance(arg, ast.Str):
                 hint = f'pass an object, e.g. the("{arg.value}"); ' + hint
-            elif t.kind == "Objects" and "Object" in want:
+            elif t.kind is Kind.OBJECTS and Kind.OBJECT in want:
                 hint = "this is a set of objects; pick one with the(...), first(...), nearest(...); " + hint
-            elif t.kind == "Object" and "Objects" in want:
+            elif t.kind is Kind.OBJECT and Kind.OBJECTS in want:
                 hint = 'pass a set, e.g. objects("chair"); ' + hint
-            elif t.kind == "Nothing":
+            elif t.kind is Kind.NOTHING:
                 hint = "that call returns nothing; " + hint
-            self.err("E210", f"argument '{p.name}' of {op.name}() must be {p.type}, got {t}", arg.span, hint)
+            self.err(D.TYPE, f"argument '{p.name}' of {op.name}() must be {p.type}, got {t}", arg.span, hint)
             return
         if p.choices and isinstance(arg, ast.Str) and arg.value not in p.choices:
             close = difflib.get_close_matches(arg.value, p.choices, n=1, cutoff=0.4)
-            self.err("E204", f"{p.name}={arg.value!r} is not allowed for {op.name}()", arg.span,
+            self.err(D.BAD_VALUE, f"{p.name}={arg.value!r} is not allowed for {op.name}()", arg.span,
                      (f"did you mean {close[0]!r}? " if close else "") + f"choose one of: {', '.join(p.choices)}")
         if isinstance(arg, ast.ListExpr) and len(arg.items) > p.max_items:
-            self.err("E300", f"{op.name}() accepts at most {p.max_items} items in '{p.name}', got {len(arg.items)}",
+            self.err(D.LIMITS, f"{op.name}() accepts at most {p.max_items} items in '{p.name}', got {len(arg.items)}",
                      arg.span, "pass fewer items")
-        if op.name == "render" and isinstance(arg, ast.Num) and not 16 <= arg.value <= MAX_IMAGE_SIDE:
-            self.err("E300", f"{p.name}={arg.value:g} pixels is outside 16..{MAX_IMAGE_SIDE}", arg.span,
-                     "use e.g. width=320, height=240")
+        if p.range is not None and isinstance(arg, ast.Num) and arg.value not in p.range:
+            self.err(D.LIMITS if p.range.resource else D.BAD_VALUE, f"{p.name}={arg.value:g} is outside {p.range}",
+                     arg.span, f"e.g. {op.example}")
         if p.category and self.cats is not None:
             lits = [arg] if isinstance(arg, ast.Str) else \
                 [i for i in arg.items if isinstance(i, ast.Str)] if isinstance(arg, ast.ListExpr) else []
             for lit in lits:
-                self.category(lit)
+                self.category(lit, self.cats)
 
-    def category(self, lit: ast.Str) -> None:
+    def category(self, lit: ast.Str, cats: list[str]) -> None:
         name = lit.value.strip().lower()
-        if name in self.cats:
+        if name in cats:
             return
-        self.err("E240", f'category "{lit.value}" is not in this memory', lit.span, category_hint(name, self.cats))
+        self.err(D.UNKNOWN_CATEGORY, f'category "{lit.value}" is not in this memory', lit.span,
+                 category_hint(name, cats))

@@ -1,56 +1,69 @@
 """Structured diagnostics of the query language: one shape for syntax, check and runtime problems.
 
-Codes are stable (tests, planners and LLM repair prompts rely on them):
-
-* ``E100`` syntax error, ``E101`` unsupported construct (loops, imports, defs, lambdas ...)
-* ``E200`` unknown operation, ``E201`` wrong number of arguments, ``E202`` bad keyword argument,
-  ``E203`` unknown attribute, ``E204`` value not allowed for a parameter (e.g. a scheme name)
-* ``E210`` type mismatch, ``E211`` unit mismatch
-* ``E220`` undefined name, ``E221`` assignment to an operation name
-* ``E230`` missing ``answer(...)``, ``E231`` ``answer(...)`` called more than once
-* ``E240`` category not in the memory
-* ``E300`` program too large (length, statements, list size, image size, nesting)
-* runtime: ``R400`` ambiguous (``the`` with several), ``R401`` empty set, ``R402`` no room known,
-  ``R403`` no keyframe, ``R404`` bad value, ``R405`` arithmetic error, ``R406`` no option matches,
-  ``R407`` no cameras, ``R408`` no answer produced, ``R409`` result is not a finite number,
-  ``R410`` step limit, ``R411`` time limit, ``R412`` image too large, ``R413`` missing dependency / unavailable feature.
+Every code is declared once below as a named constant (``SYNTAX = "E100"`` ...), with its short name
+and meaning; :data:`CODES` and the generated reference are built from those declarations. Codes are
+stable (tests, planners and LLM repair prompts rely on them): ``E1xx`` syntax, ``E2xx`` static
+checks, ``E300`` limits, ``R4xx`` runtime failures.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-CODES: dict[str, str] = {
-    "E100": "syntax",
-    "E101": "unsupported-construct",
-    "E200": "unknown-op",
-    "E201": "arity",
-    "E202": "keyword",
-    "E203": "unknown-attribute",
-    "E204": "bad-value",
-    "E210": "type",
-    "E211": "unit",
-    "E220": "undefined-name",
-    "E221": "reserved-name",
-    "E230": "missing-answer",
-    "E231": "multiple-answers",
-    "E240": "unknown-category",
-    "E300": "limits",
-    "R400": "runtime-ambiguous",
-    "R401": "runtime-empty",
-    "R402": "runtime-no-room",
-    "R403": "runtime-no-keyframe",
-    "R404": "runtime-bad-value",
-    "R405": "runtime-arithmetic",
-    "R406": "runtime-no-option",
-    "R407": "runtime-no-cameras",
-    "R408": "runtime-no-answer",
-    "R409": "runtime-not-finite",
-    "R410": "runtime-step-limit",
-    "R411": "runtime-time-limit",
-    "R412": "runtime-image-size",
-    "R413": "runtime-unavailable",
-}
+
+@dataclass(frozen=True)
+class CodeInfo:
+    """One diagnostic code: the code (``"E240"``), its short name and what it means."""
+
+    code: str
+    name: str
+    meaning: str
+
+
+CODE_INFO: dict[str, CodeInfo] = {}
+
+
+def _code(code: str, name: str, meaning: str) -> str:
+    CODE_INFO[code] = CodeInfo(code, name, meaning)
+    return code
+
+
+SYNTAX = _code("E100", "syntax", "syntax error")
+UNSUPPORTED = _code("E101", "unsupported-construct", "unsupported construct (loops, imports, defs, lambdas ...)")
+UNKNOWN_OP = _code("E200", "unknown-op", "unknown operation")
+ARITY = _code("E201", "arity", "wrong number of arguments")
+KEYWORD = _code("E202", "keyword", "unknown or repeated keyword argument")
+UNKNOWN_ATTRIBUTE = _code("E203", "unknown-attribute", "unknown attribute")
+BAD_VALUE = _code("E204", "bad-value", "value not allowed for a parameter (a choice or a range)")
+TYPE = _code("E210", "type", "type mismatch")
+UNIT = _code("E211", "unit", "unit mismatch")
+UNDEFINED_NAME = _code("E220", "undefined-name", "name used before it is assigned")
+RESERVED_NAME = _code("E221", "reserved-name", "assignment to an operation name")
+MISSING_ANSWER = _code("E230", "missing-answer", "the program never calls answer(...)")
+MULTIPLE_ANSWERS = _code("E231", "multiple-answers", "answer(...) called more than once")
+UNKNOWN_CATEGORY = _code("E240", "unknown-category", "category not in the memory")
+LIMITS = _code("E300", "limits", "program too large (length, statements, list size, image size, nesting)")
+AMBIGUOUS = _code("R400", "runtime-ambiguous", "the(...) found several objects")
+EMPTY = _code("R401", "runtime-empty", "an empty set or list where one item is needed")
+NO_ROOM = _code("R402", "runtime-no-room", "the memory has no room (floor / ceiling) information")
+NO_KEYFRAME = _code("R403", "runtime-no-keyframe", "no stored keyframe shows the object")
+BAD_ARGUMENT = _code("R404", "runtime-bad-value", "an argument value the operation cannot use")
+ARITHMETIC = _code("R405", "runtime-arithmetic", "arithmetic error (division by zero)")
+NO_OPTION = _code("R406", "runtime-no-option", "no option of choose(...) matches the value")
+NO_CAMERAS = _code("R407", "runtime-no-cameras", "the memory has no camera trajectory")
+NO_ANSWER = _code("R408", "runtime-no-answer", "the program finished without an answer")
+NOT_FINITE = _code("R409", "runtime-not-finite", "a result is not a finite number")
+STEP_LIMIT = _code("R410", "runtime-step-limit", "the step limit was reached")
+TIME_LIMIT = _code("R411", "runtime-time-limit", "the time limit was reached")
+TOO_LARGE = _code("R412", "runtime-image-size", "an image or the number of shown images is too large")
+UNAVAILABLE = _code("R413", "runtime-unavailable", "missing dependency / unavailable feature")
+OUT_OF_RANGE = _code("R414", "runtime-out-of-range", "no object with that id, or a list index out of range")
+NEEDS_REFERENCE = _code("R415", "runtime-needs-reference",
+                        "a key or filter needs a reference object (to=... / near=...)")
+NO_TIMES = _code("R416", "runtime-no-times", "the memory has no observation times")
+DEGENERATE = _code("R417", "runtime-degenerate", "two positions coincide, so there is no direction")
+
+CODES: dict[str, str] = {c: info.name for c, info in CODE_INFO.items()}
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import functools
 
-from spatialmem.dsl.diagnostics import CODES
-from spatialmem.dsl.ops import _ATTR_LIST, OPS, SECTIONS
+from spatialmem.dsl.diagnostics import CODE_INFO
+from spatialmem.dsl.ops import ATTRIBUTES, OPS, SECTIONS
 from spatialmem.dsl.types import UNIT_WORDS
 
 _SYNTAX = """\
@@ -45,16 +45,19 @@ def _op_lines(markdown: bool) -> list[str]:
         for op in OPS.values():
             if op.section != section:
                 continue
+            allowed = op.constraints()
             if markdown:
-                out.append(f"- `{op.signature()}`  \n  {op.doc} Example: `{op.example}`")
+                extra = f" Allowed: {allowed}." if allowed else ""
+                out.append(f"- `{op.signature()}`  \n  {op.doc}{extra} Example: `{op.example}`")
             else:
-                out.append(f"  {op.signature()}  # {op.doc}  e.g. {op.example}")
+                extra = f" ({allowed})" if allowed else ""
+                out.append(f"  {op.signature()}  # {op.doc}{extra}  e.g. {op.example}")
     return out
 
 
 def _attr_lines(markdown: bool) -> list[str]:
     out = []
-    for a in _ATTR_LIST:
+    for a in ATTRIBUTES.values():
         if markdown:
             out.append(f"- `{a.owner}.{a.name}` -> `{a.type}`: {a.doc}")
         else:
@@ -90,7 +93,7 @@ def markdown() -> str:
     lines += ["", "## Units", ""] + [f"- `{k}`: {v}" for k, v in UNIT_WORDS.items()]
     lines += ["", "## Diagnostic codes", "",
               "Every problem is reported as `CODE line:col: message`, the source line, a caret and a hint.", ""]
-    lines += [f"- `{code}` {name}" for code, name in CODES.items()]
+    lines += [f"- `{c.code}` {c.name}: {c.meaning}" for c in CODE_INFO.values()]
     lines += ["", "## Command line", "", "```",
               "spatialmem run MEM -e 'answer(distance(the(\"sofa\"), the(\"tv\")))' [--json]",
               "spatialmem run MEM program.sm",

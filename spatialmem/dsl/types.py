@@ -1,15 +1,16 @@
 """The static type system of the query language: kinds, units of numbers, list and union types.
 
-A :class:`Type` is a kind (``Number``, ``Bool``, ``Text``, ``Object``, ``Objects``, ``Camera``,
-``View``, ``Direction``, ``Route``, ``Image``, ``Choice``, ``List``; plus ``Any`` and ``Nothing``
-for the checker) with a unit for numbers and an element type for lists. Number units are ``m``,
-``m2``, ``m3``, ``cm``, ``deg``, ``s``, ``count`` and ``none`` (a plain number such as a literal,
+A :class:`Type` is a :class:`Kind` (``Number``, ``Bool``, ``Text``, ``Object``, ``Objects``, ``Camera``,
+``View``, ``Direction``, ``Route``, ``Image``, ``Choice``, ``List``; plus ``Any``, ``Nothing`` and
+``Union`` for the checker) with a unit for numbers and an element type for lists. Number units are
+``m``, ``m2``, ``m3``, ``cm``, ``deg``, ``s``, ``count`` and ``none`` (a plain number such as a literal,
 which combines with any unit). Units never convert implicitly: ``to_cm`` / ``to_m`` do it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 UNITS: tuple[str, ...] = ("m", "m2", "m3", "cm", "deg", "s", "count", "none")
 UNIT_WORDS = {"m": "metres", "m2": "square metres", "m3": "cubic metres", "cm": "centimetres",
@@ -18,49 +19,83 @@ _POWER = {"m": 1, "m2": 2, "m3": 3}
 _BY_POWER = {1: "m", 2: "m2", 3: "m3", 0: "none"}
 
 
+class Kind(Enum):
+    """The kind of a value or static type; its ``value`` is the name shown to users (``"Number"``)."""
+
+    NUMBER = "Number"
+    BOOL = "Bool"
+    TEXT = "Text"
+    OBJECT = "Object"
+    OBJECTS = "Objects"
+    CAMERA = "Camera"
+    VIEW = "View"
+    DIRECTION = "Direction"
+    ROUTE = "Route"
+    IMAGE = "Image"
+    CHOICE = "Choice"
+    LIST = "List"
+    UNION = "Union"
+    ANY = "Any"
+    NOTHING = "Nothing"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Mismatch(Enum):
+    """Why a value of one type cannot be passed where another is declared."""
+
+    TYPE = "type"
+    UNIT = "unit"
+
+
 @dataclass(frozen=True)
 class Type:
     """A static type. ``unit`` is only for Number (None in a declaration = any unit)."""
 
-    kind: str
+    kind: Kind
     unit: str | None = None
     elem: Type | None = None
     options: tuple[Type, ...] = ()
 
     def __str__(self) -> str:
-        if self.kind == "Number":
+        if self.kind is Kind.NUMBER:
             return f"Number[{self.unit}]" if self.unit else "Number"
-        if self.kind == "List":
+        if self.kind is Kind.LIST:
             return f"List[{self.elem}]" if self.elem else "List"
-        if self.kind == "Union":
+        if self.kind is Kind.UNION:
             return " | ".join(str(o) for o in self.options)
-        return self.kind
+        return self.kind.value
+
+    def kinds(self) -> set[Kind]:
+        """The kinds this type admits: its options' kinds for a union, else its own."""
+        return {o.kind for o in self.options} if self.kind is Kind.UNION else {self.kind}
 
 
 def number(unit: str | None = None) -> Type:
-    return Type("Number", unit)
+    return Type(Kind.NUMBER, unit)
 
 
 def list_of(elem: Type) -> Type:
-    return Type("List", None, elem)
+    return Type(Kind.LIST, None, elem)
 
 
 def union(*options: Type) -> Type:
-    return Type("Union", options=tuple(options))
+    return Type(Kind.UNION, options=tuple(options))
 
 
-ANY = Type("Any")
-NOTHING = Type("Nothing")
-BOOL = Type("Bool")
-TEXT = Type("Text")
-OBJECT = Type("Object")
-OBJECTS = Type("Objects")
-CAMERA = Type("Camera")
-VIEW = Type("View")
-DIRECTION = Type("Direction")
-ROUTE = Type("Route")
-IMAGE = Type("Image")
-CHOICE = Type("Choice")
+ANY = Type(Kind.ANY)
+NOTHING = Type(Kind.NOTHING)
+BOOL = Type(Kind.BOOL)
+TEXT = Type(Kind.TEXT)
+OBJECT = Type(Kind.OBJECT)
+OBJECTS = Type(Kind.OBJECTS)
+CAMERA = Type(Kind.CAMERA)
+VIEW = Type(Kind.VIEW)
+DIRECTION = Type(Kind.DIRECTION)
+ROUTE = Type(Kind.ROUTE)
+IMAGE = Type(Kind.IMAGE)
+CHOICE = Type(Kind.CHOICE)
 NUM = number()
 METRES = number("m")
 SQ_METRES = number("m2")
@@ -74,30 +109,30 @@ POINT = list_of(METRES)
 TEXTS = list_of(TEXT)
 
 
-def compatible(actual: Type, expected: Type) -> str | None:
-    """Why ``actual`` cannot be passed where ``expected`` is declared: None if it can, else ``"type"``/``"unit"``."""
-    if expected.kind == "Any" or actual.kind == "Any":
+def mismatch(actual: Type, expected: Type) -> Mismatch | None:
+    """Why ``actual`` cannot be passed where ``expected`` is declared: None if it can."""
+    if expected.kind is Kind.ANY or actual.kind is Kind.ANY:
         return None
-    if expected.kind == "Union":
-        results = [compatible(actual, o) for o in expected.options]
+    if expected.kind is Kind.UNION:
+        results = [mismatch(actual, o) for o in expected.options]
         if None in results:
             return None
-        return "unit" if "unit" in results else "type"
-    if actual.kind == "Union":
-        return None if all(compatible(o, expected) is None for o in actual.options) else "type"
-    if actual.kind != expected.kind:
-        if expected.kind == "List" and actual.kind == "Objects" and expected.elem is not None \
-                and expected.elem.kind in ("Object", "Any"):
+        return Mismatch.UNIT if Mismatch.UNIT in results else Mismatch.TYPE
+    if actual.kind is Kind.UNION:
+        return None if all(mismatch(o, expected) is None for o in actual.options) else Mismatch.TYPE
+    if actual.kind is not expected.kind:
+        if expected.kind is Kind.LIST and actual.kind is Kind.OBJECTS and expected.elem is not None \
+                and expected.elem.kind in (Kind.OBJECT, Kind.ANY):
             return None
-        return "type"
-    if actual.kind == "Number":
+        return Mismatch.TYPE
+    if actual.kind is Kind.NUMBER:
         if expected.unit is None or actual.unit is None or actual.unit == expected.unit or actual.unit == "none":
             return None
-        return "unit"
-    if actual.kind == "List":
+        return Mismatch.UNIT
+    if actual.kind is Kind.LIST:
         if expected.elem is None or actual.elem is None:
             return None
-        return compatible(actual.elem, expected.elem)
+        return mismatch(actual.elem, expected.elem)
     return None
 
 

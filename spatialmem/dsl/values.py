@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from spatialmem.dsl.types import Kind
 from spatialmem.memory.scene import CameraRecord, ObjectInstance
 
 
@@ -74,28 +75,28 @@ class Choice:
     detail: str = field(default="", compare=False)
 
 
-_KINDS: dict[type, str] = {
-    Quantity: "Number", bool: "Bool", str: "Text", ObjectInstance: "Object", ObjectSet: "Objects",
-    CameraRecord: "Camera", View: "View", Direction: "Direction", Route: "Route", Image: "Image",
-    Choice: "Choice", tuple: "List",
+_KINDS: dict[type, Kind] = {
+    Quantity: Kind.NUMBER, bool: Kind.BOOL, str: Kind.TEXT, ObjectInstance: Kind.OBJECT, ObjectSet: Kind.OBJECTS,
+    CameraRecord: Kind.CAMERA, View: Kind.VIEW, Direction: Kind.DIRECTION, Route: Kind.ROUTE, Image: Kind.IMAGE,
+    Choice: Kind.CHOICE, tuple: Kind.LIST,
 }
 
 
-def kind_of(value) -> str:
-    """The type kind of a runtime value (``"Number"``, ``"Object"`` ...; ``"Nothing"`` for None)."""
+def kind_of(value: object) -> Kind:
+    """The kind of a runtime value (``Kind.NUMBER``, ``Kind.OBJECT`` ...; ``Kind.NOTHING`` for None)."""
     if value is None:
-        return "Nothing"
-    return _KINDS.get(type(value), "Any")
+        return Kind.NOTHING
+    return _KINDS.get(type(value), Kind.ANY)
 
 
-def type_name(value) -> str:
+def type_name(value: object) -> str:
     """Full type name of a runtime value, e.g. ``"Number[m]"`` or ``"List[Text]"``."""
     k = kind_of(value)
-    if k == "Number":
+    if isinstance(value, Quantity):
         return f"Number[{value.unit}]"
-    if k == "List":
+    if isinstance(value, tuple):
         return f"List[{type_name(value[0])}]" if value else "List"
-    return k
+    return k.value
 
 
 def format_number(x: float, unit: str = "none") -> str:
@@ -108,42 +109,40 @@ def format_number(x: float, unit: str = "none") -> str:
     return "0" if text in ("-0", "") else text
 
 
-def answer_text(value) -> str:
+def answer_text(value: object) -> str:
     """What a model would output for ``value``: a plain number, an option letter, a label..."""
-    k = kind_of(value)
-    if k == "Number":
+    if isinstance(value, Quantity):
         return format_number(value.value, value.unit)
-    if k == "Choice":
+    if isinstance(value, Choice):
         return value.letter
-    if k == "Bool":
+    if isinstance(value, bool):
         return "yes" if value else "no"
-    if k == "Text":
+    if isinstance(value, str):
         return value
-    if k == "Direction":
+    if isinstance(value, Direction):
         return value.label
-    if k == "Route":
+    if isinstance(value, Route):
         return ", ".join(t.title() for t in value.turns)
-    if k == "Object":
+    if isinstance(value, ObjectInstance):
         return value.category
-    if k == "Objects":
+    if isinstance(value, ObjectSet):
         return ", ".join(o.category for o in value.items)
-    if k == "List":
+    if isinstance(value, tuple):
         return ", ".join(answer_text(v) for v in value)
-    if k == "View":
+    if isinstance(value, View):
         return f"at ({value.position_xy[0]:.2f}, {value.position_xy[1]:.2f}) facing " \
                f"({value.facing_xy[0]:.2f}, {value.facing_xy[1]:.2f})"
-    if k == "Camera":
+    if isinstance(value, CameraRecord):
         return f"camera at {format_number(value.timestamp_s)} s"
-    if k == "Image":
+    if isinstance(value, Image):
         return f"<image {value.pixels.shape[1]}x{value.pixels.shape[0]}>"
     return "" if value is None else str(value)
 
 
-def plain(value):
+def plain(value: object) -> object:
     """The Python value handed out as ``RunResult.answer``: floats/ints for numbers, lists for lists."""
-    k = kind_of(value)
-    if k == "Number":
+    if isinstance(value, Quantity):
         return int(round(value.value)) if value.unit == "count" else float(value.value)
-    if k == "List":
+    if isinstance(value, tuple):
         return [plain(v) for v in value]
     return value

@@ -2,6 +2,9 @@
 
 * :class:`HeightHistogram` accumulates the heights of structure points in fixed bins; the floor is
   its lowest horizontal-surface peak, the ceiling its highest (when high enough above the floor).
+* :class:`FloorEstimator` finds the floor as the lowest *large* horizontal plane below the cameras:
+  each histogram peak is a candidate plane whose horizontal extent is measured on a coarse grid, so a
+  table or counter filling the view does not pass for the floor.
 * :class:`FreeSpaceGrid` carves the room's floor plan: for each frame, segments from the camera to
   the farthest structure point of (a rotating subset of) image columns are rasterised on a floor-plane
   grid (what the camera saw through is inside the room; rays stop at the walls). It also keeps, per
@@ -19,6 +22,8 @@
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -67,13 +72,15 @@ class HeightHistogram:
             return self.z_min + (i + 0.5) * self.bin_m
         return self._peak_z(int(strong[0]))
 
-    def ceiling_z(self, rel: float = 0.2, min_height_m: float = 1.8, strict: bool = True) -> float | None:
+    def ceiling_z(self, rel: float = 0.2, min_height_m: float = 1.8, strict: bool = True,
+                  floor_z: float | None = None) -> float | None:
         """Height of the highest horizontal-surface peak if it lies ``min_height_m`` above the floor, else None.
 
-        With ``strict=False``, when the ceiling itself was hardly seen, the 99.5th percentile of the heights
-        (about the top of the walls seen: a lower bound of the ceiling) is returned if it is high enough.
+        ``floor_z`` is the floor to measure from (default: :meth:`floor_z`). With ``strict=False``, when the
+        ceiling itself was hardly seen, the 99.5th percentile of the heights (about the top of the walls seen:
+        a lower bound of the ceiling) is returned if it is high enough.
         """
-        f = self.floor_z(rel)
+        f = self.floor_z(rel) if floor_z is None else floor_z
         if f is None:
             return None
         strong = self._strong(rel)
@@ -82,6 +89,124 @@ class HeightHistogram:
             cum = np.cumsum(self.counts)
             c = self.z_min + (int(np.searchsorted(cum, 0.995 * cum[-1])) + 0.5) * self.bin_m
         return c if c >= f + min_height_m else None
+
+    def peaks(self, rel: float = 0.01, contrast: float = 3.0, separation_m: float = 0.05) -> list[float]:
+        """Heights of every horizontal-surface peak (see :meth:`_strong`), low to high, at least
+        ``separation_m`` apart (the stronger of two close peaks is kept)."""
+        if self.counts.max() == 0:
+            return []
+        s = np.convolve(self.counts.astype(np.float64), np.ones(5), mode="same")
+        strong = self._strong(rel, contrast)
+        sep = max(1, int(round(separation_m / self.bin_m)))
+        kept: list[int] = []
+        for i in sorted(strong.tolist(), key=lambda j: -s[j]):
+            if all(abs(i - j) > sep for j in kept):
+                kept.append(i)
+        return [self._peak_z(i) for i in sorted(kept)]
+
+
+@dataclass(frozen=True)
+class FloorEstimate:
+    """The floor of a z-up capture.
+
+    Attributes:
+        z: floor height, metres.
+        area_m2: horizontal extent of the points on that plane (occupied ``cell_m`` cells), m².
+        method: ``"plane"`` (the lowest large horizontal plane below the cameras) or ``"histogram"``
+            (no such plane: :meth:`HeightHistogram.floor_z`, the lowest strong height peak).
+        planes: (z, area_m2) of every horizontal plane found, low to high.
+    """
+
+    z: float
+    area_m2: float
+    method: str
+    planes: tuple[tuple[float, float], ...] = ()
+
+
+class FloorEstimator:
+    """Streaming floor finder: the lowest *large* horizontal plane that the cameras stand above.
+
+    A height histogram alone locks onto whatever horizontal surface has the most points (a table
+    filling the view); here every horizontal-surface peak of the histogram is a candidate plane and its
+    *extent* is measured on a ``cell_m`` grid (cells holding at least ``min_cell_points`` points within
+    ±2 cm of the plane). The floor is the lowest candidate that (a) covers ``min_area_m2`` and at least
+    ``min_area_share`` of the largest candidate, and (b) lies ``min_below_camera_m`` below the median
+    camera height. Memory grows with the explored area, never with the frame count.
+    """
+
+    def __init__(self, bin_m: float = 0.01, cell_m: float = 0.1, z_min: float = -20.0, z_max: float = 20.0) -> None:
+        self.hist = HeightHistogram(bin_m, z_min, z_max)
+        self.cell_m = float(cell_m)
+        self._keys = np.zeros(0, np.int64)
+        self._counts = np.zeros(0, np.int64)
+        self._pending: list[np.ndarray] = []
+        self._n_pending = 0
+        self._camera_z: list[float] = []
+
+    def add(self, points_world: np.ndarray) -> None:
+        """Add (N, 3) z-up world points of the room's structure (metres)."""
+        p = np.asarray(points_world, np.float64).reshape(-1, 3)
+        p = p[np.all(np.isfinite(p), axis=1)]
+        if len(p) == 0:
+            return
+        self.hist.add(p[:, 2])
+        zb = np.floor((p[:, 2] - self.hist.z_min) / self.hist.bin_m).astype(np.int64)
+        c = np.floor(p[:, :2] / self.cell_m).astype(np.int64) + (1 << 20)
+        ok = (zb >= 0) & (zb < len(self.hist.counts)) & np.all((c >= 0) & (c < (1 << 21)), axis=1)
+        self._pending.append((zb[ok] << 42) | (c[ok, 0] << 21) | c[ok, 1])
+        self._n_pending += int(ok.sum())
+        if self._n_pending > 1_000_000:
+            self._compact()
+
+    def add_camera(self, z: float) -> None:
+        """Record a camera centre's height (metres); the floor must lie below the cameras."""
+        if np.isfinite(z):
+            self._camera_z.append(float(z))
+
+    def _compact(self) -> None:
+        if not self._pending:
+            return
+        keys = np.concatenate([self._keys, *self._pending])
+        counts = np.concatenate([self._counts, *(np.ones(len(k), np.int64) for k in self._pending)])
+        self._keys, inv = np.unique(keys, return_inverse=True)
+        self._counts = np.bincount(inv.ravel(), weights=counts, minlength=len(self._keys)).astype(np.int64)
+        self._pending, self._n_pending = [], 0
+
+    def plane_area(self, z: float, half_thickness_m: float = 0.02, min_cell_points: int = 1,
+                   min_cell_share: float = 0.25) -> float:
+        """Horizontal extent (m²) of the points within ``half_thickness_m`` of height ``z``: cells with at
+        least ``min_cell_points`` such points making up ``min_cell_share`` of the cell's points (so that a
+        wall crossing the height, whose points spread over all heights, does not count)."""
+        self._compact()
+        zb = self._keys >> 42
+        lo = int(np.floor((z - half_thickness_m - self.hist.z_min) / self.hist.bin_m))
+        hi = int(np.floor((z + half_thickness_m - self.hist.z_min) / self.hist.bin_m))
+        sel = (zb >= lo) & (zb <= hi)
+        if not sel.any():
+            return 0.0
+        cells, inv = np.unique(self._keys & ((1 << 42) - 1), return_inverse=True)
+        inv = inv.ravel()
+        total = np.bincount(inv, weights=self._counts, minlength=len(cells))
+        band = np.bincount(inv[sel], weights=self._counts[sel], minlength=len(cells))
+        return float(((band >= min_cell_points) & (band >= min_cell_share * total)).sum()) * self.cell_m ** 2
+
+    def estimate(self, min_area_m2: float = 0.5, min_area_share: float = 0.1,
+                 min_below_camera_m: float = 0.3) -> FloorEstimate | None:
+        """The floor (see the class docstring), or None before any point."""
+        if self.hist.counts.max() == 0:
+            return None
+        planes = tuple((z, self.plane_area(z)) for z in self.hist.peaks())
+        cam = float(np.median(self._camera_z)) if self._camera_z else np.inf
+        largest = max((a for _, a in planes), default=0.0)
+        for z, a in planes:
+            if a >= max(min_area_m2, min_area_share * largest) and z <= cam - min_below_camera_m:
+                return FloorEstimate(z, a, "plane", planes)
+        z = self.hist.floor_z()
+        return FloorEstimate(float(z), self.plane_area(z), "histogram", planes)
+
+    def ceiling_z(self, floor_z: float | None, strict: bool = True) -> float | None:
+        """The ceiling above ``floor_z`` (see :meth:`HeightHistogram.ceiling_z`)."""
+        return self.hist.ceiling_z(strict=strict, floor_z=floor_z) if floor_z is not None else None
 
 
 class FreeSpaceGrid:
@@ -155,9 +280,10 @@ class FreeSpaceGrid:
     def carve(self, origin_xy: np.ndarray, ends_xy: np.ndarray) -> None:
         """Mark every cell along the segments from ``origin_xy`` (2,) to each of ``ends_xy`` (N, 2)."""
         ends = np.asarray(ends_xy, np.float64).reshape(-1, 2)
-        if len(ends) == 0:
-            return
+        ends = ends[np.all(np.isfinite(ends), axis=1)]
         o = np.asarray(origin_xy, np.float64).reshape(1, 2)
+        if len(ends) == 0 or not np.all(np.isfinite(o)):
+            return
         length = float(np.linalg.norm(ends - o, axis=1).max())
         n = max(2, int(np.ceil(length / (0.5 * self.cell_m))) + 1)
         t = np.linspace(0.0, 1.0, n)[:, None, None]

@@ -8,6 +8,7 @@ the viewpoint. Used by the query-language op ``render(view, width=, height=)``.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import numpy as np
 
@@ -70,8 +71,12 @@ def splat(image: np.ndarray, depth: np.ndarray, uv: np.ndarray, z: np.ndarray, c
     image.reshape(-1, 3)[flat[closer]] = cc[closer]
 
 
+def _no_deadline() -> None:
+    return None
+
+
 def render_view(memory, position_xy, facing_xy, eye_z: float, width: int, height: int,
-                hfov_deg: float = 90.0, labels: bool = True) -> np.ndarray:
+                hfov_deg: float = 90.0, labels: bool = True, tick: Callable[[], None] = _no_deadline) -> np.ndarray:
     """(height, width, 3) uint8 image of ``memory`` seen from a floor-plane viewpoint.
 
     Args:
@@ -80,6 +85,7 @@ def render_view(memory, position_xy, facing_xy, eye_z: float, width: int, height
         eye_z: eye height (world z, metres).
         width / height: image size in pixels; hfov_deg: horizontal field of view.
         labels: write each visible box's category at its projected centre.
+        tick: called every few hundred objects; it may raise to abort a render that takes too long.
     """
     f = np.asarray(facing_xy, np.float64)[:2]
     f = f / max(np.linalg.norm(f), 1e-9)
@@ -102,7 +108,9 @@ def render_view(memory, position_xy, facing_xy, eye_z: float, width: int, height
         uv, z = project(pts, T, fpx, fpx, cx, cy)
         splat(image, depth, uv, z, np.asarray(cols, np.uint8), radius=2)
     centers = []
-    for inst in memory.instances:
+    for i, inst in enumerate(memory.instances):
+        if i % 256 == 0:
+            tick()
         e = _box_edges(inst.box)
         uv, z = project(e, T, fpx, fpx, cx, cy)
         splat(image, depth, uv, z - 0.02, np.tile(np.array(category_color(inst.category), np.uint8), (len(e), 1)))
@@ -115,7 +123,9 @@ def render_view(memory, position_xy, facing_xy, eye_z: float, width: int, height
 
         pil = PILImage.fromarray(image)
         draw = ImageDraw.Draw(pil)
-        for _, (u, v), cat in sorted(centers, key=lambda c: -c[0]):
+        for i, (_, (u, v), cat) in enumerate(sorted(centers, key=lambda c: -c[0])):
+            if i % 256 == 0:
+                tick()
             draw.text((float(u), float(v)), cat, fill=category_color(cat))
         image = np.asarray(pil).copy()
     return image

@@ -35,8 +35,9 @@ from typing import Any
 import numpy as np
 
 from spatialmem.geometry.floor import (
+    FloorEstimate,
+    FloorEstimator,
     FreeSpaceGrid,
-    HeightHistogram,
     room_polygon,
     snap_box_vertically,
     snap_thin_box_to_wall,
@@ -136,7 +137,7 @@ class MemoryBuilder:
         self.working = WorkingMemory(cfg.window)
         self.episodic = EpisodicMemory(cfg.keyframes, cfg.keyframe_width, cfg.scene_voxel_m, cfg.scene_point_budget,
                                        cfg.max_cameras, cfg.association.hash_cell_m)
-        self.heights = HeightHistogram()
+        self.floor = FloorEstimator()
         self.free = FreeSpaceGrid(cfg.room_cell_m)
         self.n_frames = 0
         self.n_merged = 0
@@ -229,6 +230,7 @@ class MemoryBuilder:
         T = frame.world_from_camera
         protected = {e.record.frame_index for e in self.keyframes.entries}
         self.track.add(frame.index, frame.timestamp_s, T, protected, self._intrinsics)
+        self.floor.add_camera(float(T[2, 3]))
         # scene point cloud (everything with depth), coloured from the rgb image
         s = cfg.scene_stride
         sub_valid = cloud.valid[::s, ::s]
@@ -249,8 +251,7 @@ class MemoryBuilder:
         if not struct.any():
             return
         self.free.mark_heights(cloud.points_world[::2, ::2][struct[::2, ::2]])
-        sz = cloud.points_world[::2, ::2, 2][struct[::2, ::2]]
-        self.heights.add(sz)
+        self.floor.add(cloud.points_world[::2, ::2][struct[::2, ::2]])
         ncols = struct.shape[1]
         step = max(1, ncols // max(1, cfg.room_rays))
         first = self.n_frames % step  # rotate the sampled columns from frame to frame
@@ -296,7 +297,9 @@ class MemoryBuilder:
                 views.setdefault(iid, []).append((px, r.frame_index))
         grid, origin = self.free.cells()
         walls = self.free.walls(objects=False) if cfg.snap_thin_to_walls else np.zeros((0, 0), bool)
-        floor_z, ceiling_z = (self.heights.floor_z(), self.heights.ceiling_z(strict=False)) if cfg.snap_vertical \
+        floor = self.floor.estimate()
+        floor_z = None if floor is None else floor.z
+        floor_z, ceiling_z = (floor_z, self.floor.ceiling_z(floor_z, strict=False)) if cfg.snap_vertical \
             else (None, None)
         instances = []
         for iid in sorted(self.instances):
@@ -331,9 +334,11 @@ class MemoryBuilder:
             "instances": cfg.instances, "window": cfg.window, "keyframe_capacity": cfg.keyframes,
             "n_instances_tracked": len(self.instances), "n_merged": self.n_merged,
             "camera_stride": self.track.stride, "scene_voxel_m": self.cloud.voxel_m,
+            "floor": None if floor is None else {"z": floor.z, "area_m2": floor.area_m2, "method": floor.method,
+                                                 "planes": [list(p) for p in floor.planes]},
         })
         return SceneMemory(scene_id=self.scene_id, instances=tuple(instances), cameras=tuple(cams),
-                           keyframes=tuple(keyframes), room=self.room(), points_world=self.cloud.xyz.copy(),
+                           keyframes=tuple(keyframes), room=self.room(floor), points_world=self.cloud.xyz.copy(),
                            colors_rgb=self.cloud.rgb.copy(), metadata=metadata)
 
     def _snap(self, box, walls: np.ndarray, origin: np.ndarray, floor_z: float | None, ceiling_z: float | None):
@@ -350,14 +355,18 @@ class MemoryBuilder:
                 pts = pts[inside]
         return fit_box_surface(pts) if self.config.box_fit == "surface" else fit_box_fast(pts)
 
-    def room(self) -> Room | None:
-        """Floor height, floor polygon and area from the structure evidence so far (None before any)."""
-        floor_z = self.heights.floor_z()
-        if floor_z is None:
+    def room(self, floor: FloorEstimate | None = None) -> Room | None:
+        """Floor height, floor polygon and area from the structure evidence so far (None before any).
+
+        ``floor``: the floor estimate when the caller already has it (default: estimated now).
+        """
+        floor = floor if floor is not None else self.floor.estimate()
+        if floor is None:
             return None
+        floor_z = floor.z
         grid, origin = self.free.cells()
         poly, area = room_polygon(grid, origin, self.free.cell_m, walls=self.free.walls())
-        return Room(floor_z=floor_z, floor_polygon=poly, area_m2=float(area), ceiling_z=self.heights.ceiling_z())
+        return Room(floor_z=floor_z, floor_polygon=poly, area_m2=float(area), ceiling_z=self.floor.ceiling_z(floor_z))
 
 
 def build_memory(source: Iterable[Frame], config: BuilderConfig | None = None,
@@ -374,6 +383,7 @@ def build_memory(source: Iterable[Frame], config: BuilderConfig | None = None,
     """
     scene_id = str(getattr(source, "scene_name", "scene"))
     meta: dict[str, Any] = {"source": str(getattr(source, "path", "")), "source_kind": type(source).__name__}
+    meta.update(getattr(source, "metadata", None) or {})
     b = MemoryBuilder(config, scene_id=scene_id, metadata=meta)
     try:
         total = len(source)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import colorsys
 import hashlib
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -79,11 +80,13 @@ def _ceiling_cut(memory: SceneMemory, z: np.ndarray) -> float:
     return np.inf
 
 
-def _bounds(memory: SceneMemory) -> tuple[np.ndarray, np.ndarray]:
+def _bounds(memory: SceneMemory, tick: Callable[[], None]) -> tuple[np.ndarray, np.ndarray]:
     chunks = []
     if memory.room is not None and len(memory.room.floor_polygon):
         chunks.append(np.asarray(memory.room.floor_polygon, float).reshape(-1, 2))
-    for inst in memory.instances:
+    for i, inst in enumerate(memory.instances):
+        if i % 256 == 0:
+            tick()
         chunks.append(_footprint(inst.box))
     if len(memory.points_world):
         pts = np.asarray(memory.points_world, float)[:, :2]
@@ -100,18 +103,24 @@ def _bounds(memory: SceneMemory) -> tuple[np.ndarray, np.ndarray]:
     return mid - ext / 2.0 - pad, mid + ext / 2.0 + pad
 
 
-def render_topdown(memory: SceneMemory, width_px: int = 800) -> np.ndarray:
+def _no_deadline() -> None:
+    return None
+
+
+def render_topdown(memory: SceneMemory, width_px: int = 800, tick: Callable[[], None] = _no_deadline) -> np.ndarray:
     """Render the bird's-eye map of ``memory``.
 
     Args:
         memory: any memory (points, cameras and room are each optional).
         width_px: image width in pixels (>= 64); the height follows the scene's aspect ratio.
+        tick: called every few hundred objects; it may raise to abort a render that takes too long
+            (the query language passes its run deadline).
 
     Returns:
         (H, W, 3) uint8 RGB image, W = ``width_px``.
     """
     width_px = int(max(64, width_px))
-    lo, hi = _bounds(memory)
+    lo, hi = _bounds(memory, tick)
     scale = width_px / float(hi[0] - lo[0])  # pixels per metre
     height_px = int(max(64, round((hi[1] - lo[1]) * scale)))
 
@@ -165,14 +174,18 @@ def render_topdown(memory: SceneMemory, width_px: int = 800) -> np.ndarray:
             draw.line([(ex, ey), (ex + f[0], ey - f[1])], fill=_CAMERA, width=3)
 
     labels = []
-    for inst in memory.instances:
+    for i, inst in enumerate(memory.instances):
+        if i % 256 == 0:
+            tick()
         colour = category_color(inst.category)
         fp = [tuple(p) for p in to_px(_footprint(inst.box))]
         draw.line(fp + [fp[0]], fill=colour, width=2)
         cx, cy = to_px(inst.box.center[:2])[0]
         labels.append((inst.box.size[0] * inst.box.size[1], cx, cy, f"{inst.category} #{inst.id}", colour))
     placed: list[tuple[float, float, float, float]] = []
-    for _, cx, cy, text, colour in sorted(labels, key=lambda x: x[0]):  # small objects keep their centre
+    for i, (_, cx, cy, text, colour) in enumerate(sorted(labels, key=lambda x: x[0])):  # small ones keep their spot
+        if i % 64 == 0:
+            tick()
         l, t, r, b = draw.textbbox((0, 0), text, font=font)
         w, h = r - l, b - t
         x0, y0 = _free_spot(cx - w / 2, cy - h / 2, w + 4, h + 4, placed)

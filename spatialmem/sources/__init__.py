@@ -1,18 +1,20 @@
-"""Frame sources: synthetic scene folders, RGB-D folders (ScanNet layout), video files, image folders.
+"""Frame sources: one per capture layout, detected from the files; :func:`open_source` opens any of them.
 
 Every source is a :class:`FrameSource`: iterable of :class:`spatialmem.types.Frame` in time order,
-with ``len()``, a ``scene_name`` and the ``path`` it reads. :func:`open_source` picks the right one:
-
-* a folder with ``scene.json`` + ``frames.jsonl``          -> :class:`~.synthetic.SyntheticSceneSource`
-* a folder with ``color/``, ``depth/``, ``pose/``, ``intrinsic/`` -> :class:`~.scannet.ScanNetSource`
-* a video file (``.mp4``, ``.mov``, ``.avi``, ``.mkv``, ``.webm``) -> :class:`~.video.VideoSource`
-* a folder of images (``.jpg``, ``.jpeg``, ``.png``)        -> :class:`~.images.ImageFolderSource`
+with ``len()``, a ``scene_name`` and the ``path`` it reads. :data:`LAYOUTS` is the one table of
+layouts: name, how it is recognised, the class that reads it and the options it takes
+(docs/formats.md describes each). A path matching two layouts is an error that lists them (pass
+``layout=`` / ``--layout`` to choose); a folder that looks like a layout but lacks a file gets an
+error naming the missing file.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -21,6 +23,10 @@ from spatialmem.types import Frame
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+#: option keyword -> the ingest flag that sets it (for messages)
+OPTION_FLAGS = {"depth_scale": "--depth-scale", "fps": "--fps", "intrinsics": "--intrinsics", "hfov_deg": "--fov",
+                "stride": "--stride", "max_frames": "--max-frames", "labels": "--labels"}
 
 
 @runtime_checkable
@@ -35,53 +41,105 @@ class FrameSource(Protocol):
     def __len__(self) -> int: ...
 
 
+def _files(p: Path) -> list[Path]:
+    return [f for f in p.iterdir() if f.is_file()] if p.is_dir() else []
+
+
+def _is_synthetic(p: Path) -> bool:
+    return (p / "scene.json").is_file() and (p / "frames.jsonl").is_file()
+
+
+def _is_scannet(p: Path) -> bool:
+    return all((p / d).is_dir() for d in ("color", "depth", "pose"))
+
+
+def _is_images(p: Path) -> bool:
+    return any(f.suffix.lower() in IMAGE_SUFFIXES for f in _files(p))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One capture layout: ``name``, ``matches(path)``, the reader ``target`` ("module:Class"), a one-line doc.
+
+    ``fallback`` layouts (a plain image folder) are only chosen when no other layout matches.
+    """
+
+    name: str
+    matches: Callable[[Path], bool]
+    target: str
+    doc: str
+    fallback: bool = False
+    is_file: bool = False
+
+    def reader(self) -> Callable[..., Any]:
+        mod, cls = self.target.split(":")
+        return getattr(importlib.import_module(mod), cls)
+
+
+LAYOUTS: tuple[Layout, ...] = (
+    Layout("synthetic", _is_synthetic, "spatialmem.sources.synthetic:SyntheticSceneSource",
+           "synthetic scene folder: scene.json + frames.jsonl"),
+    Layout("scannet", _is_scannet, "spatialmem.sources.scannet:ScanNetSource",
+           "ScanNet export: color/, depth/, pose/, intrinsic/ (+ label-filt/, instance-filt/)"),
+    Layout("video", lambda p: p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES,
+           "spatialmem.sources.video:VideoSource", f"a video file ({' '.join(VIDEO_SUFFIXES)})", is_file=True),
+    Layout("images", _is_images, "spatialmem.sources.images:ImageFolderSource",
+           "a folder of .jpg/.png images (colour only)", fallback=True),
+)
+
+
+def layout_names() -> list[str]:
+    return [lay.name for lay in LAYOUTS]
+
+
+def _layout(name: str) -> Layout:
+    for lay in LAYOUTS:
+        if lay.name == name:
+            return lay
+    raise InputError(f"unknown layout {name!r}; choose one of {', '.join(layout_names())}")
+
+
 def detect_kind(path: str | os.PathLike) -> str:
-    """Which source reads ``path``: ``"synthetic"``, ``"scannet"``, ``"video"`` or ``"images"``.
+    """The name of the layout that reads ``path`` (see :data:`LAYOUTS`).
 
     Raises:
-        InputError: when the path does not exist or matches no known layout (the message lists them).
+        InputError: when the path does not exist, matches no layout (the message lists them) or
+            matches several (the message names them and ``--layout``).
     """
     p = Path(path)
     if not p.exists():
-        raise InputError(f"source {p} does not exist; pass a scene folder, an RGB-D folder, a video or an image folder")
-    if p.is_file():
-        if p.suffix.lower() in VIDEO_SUFFIXES:
-            return "video"
+        raise InputError(f"source {p} does not exist; pass a capture folder, a video or an image folder")
+    if p.is_file() and p.suffix.lower() not in VIDEO_SUFFIXES:
         raise InputError(f"source {p}: unsupported file type {p.suffix!r}; videos must be one of {VIDEO_SUFFIXES}")
-    if (p / "scene.json").is_file() and (p / "frames.jsonl").is_file():
-        return "synthetic"
-    if all((p / d).is_dir() for d in ("color", "depth", "pose", "intrinsic")):
-        return "scannet"
-    if any(f.suffix.lower() in IMAGE_SUFFIXES for f in p.iterdir() if f.is_file()):
-        return "images"
-    raise InputError(
-        f"source {p}: not a known layout. Expected a synthetic scene folder (scene.json + frames.jsonl), a ScanNet-"
-        "layout folder (color/, depth/, pose/, intrinsic/), a video file or a folder of .jpg/.png images"
-    )
+    hits = [lay for lay in LAYOUTS if not lay.fallback and lay.matches(p)]
+    if len(hits) > 1:
+        raise InputError(f"source {p} matches several layouts ({', '.join(h.name for h in hits)}); choose one "
+                         "with --layout")
+    if not hits:
+        hits = [lay for lay in LAYOUTS if lay.fallback and lay.matches(p)]
+    if not hits:
+        known = "; ".join(f"{lay.name}: {lay.doc}" for lay in LAYOUTS)
+        raise InputError(f"source {p}: not a known layout. Expected one of: {known}")
+    return hits[0].name
 
 
-def open_source(path: str | os.PathLike, **kw: Any) -> FrameSource:
-    """Open ``path`` with the source its layout calls for (see the module docstring).
+def open_source(path: str | os.PathLike, layout: str | None = None, **kw: Any) -> FrameSource:
+    """Open ``path`` with the reader its layout calls for (``layout=`` forces one).
 
-    Keyword arguments go to the source's constructor (e.g. ``hfov_deg=`` or ``intrinsics=`` for videos and
-    image folders, ``stride=`` to read every n-th frame, ``max_frames=``).
+    Keyword arguments go to the reader (``stride=``, ``max_frames=``, ``depth_scale=``, ``fps=``,
+    ``intrinsics=``, ``hfov_deg=``, ``labels=``, ...); one the layout cannot use is an InputError
+    naming the flag, so that no option is silently ignored.
     """
-    kind = detect_kind(path)
-    if kind == "synthetic":
-        from spatialmem.sources.synthetic import SyntheticSceneSource
-
-        return SyntheticSceneSource(path, **kw)
-    if kind == "scannet":
-        from spatialmem.sources.scannet import ScanNetSource
-
-        return ScanNetSource(path, **kw)
-    if kind == "video":
-        from spatialmem.sources.video import VideoSource
-
-        return VideoSource(path, **kw)
-    from spatialmem.sources.images import ImageFolderSource
-
-    return ImageFolderSource(path, **kw)
+    lay = _layout(layout) if layout is not None else _layout(detect_kind(path))
+    reader = lay.reader()
+    accepted = set(inspect.signature(reader).parameters)
+    extra = sorted(set(kw) - accepted)
+    if extra:
+        flags = ", ".join(OPTION_FLAGS.get(k, k) for k in extra)
+        raise InputError(f"{flags} cannot be used with the {lay.name} layout of {path}; it takes "
+                         f"{', '.join(OPTION_FLAGS.get(k, k) for k in sorted(accepted - {'path'}))}")
+    return reader(path, **kw)
 
 
-__all__ = ["FrameSource", "open_source", "detect_kind", "VIDEO_SUFFIXES", "IMAGE_SUFFIXES"]
+__all__ = ["FrameSource", "Layout", "LAYOUTS", "open_source", "detect_kind", "layout_names", "VIDEO_SUFFIXES",
+           "IMAGE_SUFFIXES", "OPTION_FLAGS"]

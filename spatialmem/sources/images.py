@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from spatialmem.errors import InputError
-from spatialmem.sources._io import read_rgb
+from spatialmem.sources._io import check_fov, image_size, read_rgb, resolve_intrinsics
 from spatialmem.types import Frame, Intrinsics
 
 _SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -48,19 +48,18 @@ class ImageFolderSource:
         if not files:
             raise InputError(f"{self.path}: no .jpg/.jpeg/.png images found")
         self.files = files[::stride][: max_frames if max_frames is not None else None]
-        self.fps, self.hfov_deg = float(fps), float(hfov_deg)
+        if not fps > 0:
+            raise InputError(f"--fps must be positive, got {fps}")
+        self.fps, self.hfov_deg = float(fps), check_fov(hfov_deg)
         self._given = intrinsics
 
     def _intrinsics(self, w: int, h: int) -> Intrinsics:
         K = self._given
         if K is None:
             return Intrinsics.from_fov(w, h, self.hfov_deg)
-        if not isinstance(K, Intrinsics):
-            M = np.asarray(K, dtype=np.float64)
-            if M.shape != (3, 3):
-                raise InputError(f"intrinsics for {self.path}: expected a 3x3 K, got shape {M.shape}")
-            K = self._given = Intrinsics(M[0, 0], M[1, 1], M[0, 2], M[1, 2], w, h)
-        return K if (K.width, K.height) == (w, h) else K.scaled(w, h)
+        if not isinstance(K, Intrinsics):  # a bare K is for the first image's size
+            K = self._given = resolve_intrinsics(K, image_size(self.files[0]), "--intrinsics")
+        return resolve_intrinsics(K, (w, h), "--intrinsics")
 
     def __len__(self) -> int:
         return len(self.files)

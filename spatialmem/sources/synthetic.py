@@ -20,7 +20,7 @@ from spatialmem.types import Frame, Intrinsics, check_pose
 
 
 class SyntheticSceneSource:
-    """Frames of a synthetic scene folder.
+    """Frames of a synthetic scene folder (z-up world, depth in millimetres).
 
     Args:
         path: the scene folder (with scene.json, intrinsics.json, frames.jsonl).
@@ -34,6 +34,7 @@ class SyntheticSceneSource:
     def __init__(self, path: str | os.PathLike, stride: int = 1, max_frames: int | None = None,
                  load_instances: bool = True, rgb_only: bool = False) -> None:
         self.path = Path(path)
+        self.layout, self.up_axis, self.depth_scale, self.has_poses = "synthetic", "z", 1000.0, True
         if stride < 1:
             raise InputError(f"stride must be >= 1, got {stride}")
         self.stride, self.max_frames, self.load_instances = int(stride), max_frames, load_instances

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from spatialmem.errors import FormatError, InputError, require_package
+from spatialmem.sources._io import check_fov, resolve_intrinsics
 from spatialmem.types import Frame, Intrinsics
 
 
@@ -52,15 +53,9 @@ class VideoSource:
             raise FormatError(f"{self.path}: cannot decode video ({exc})") from None
         self._n_decoded = n
         if intrinsics is None:
-            self.intrinsics = Intrinsics.from_fov(self.width, self.height, hfov_deg)
-        elif isinstance(intrinsics, Intrinsics):
-            self.intrinsics = intrinsics if (intrinsics.width, intrinsics.height) == (self.width, self.height) \
-                else intrinsics.scaled(self.width, self.height)
+            self.intrinsics = Intrinsics.from_fov(self.width, self.height, check_fov(hfov_deg))
         else:
-            K = np.asarray(intrinsics, dtype=np.float64)
-            if K.shape != (3, 3):
-                raise InputError(f"intrinsics for {self.path}: expected a 3x3 K, got shape {K.shape}")
-            self.intrinsics = Intrinsics(K[0, 0], K[1, 1], K[0, 2], K[1, 2], self.width, self.height)
+            self.intrinsics = resolve_intrinsics(intrinsics, (self.width, self.height), "--intrinsics")
 
     def __len__(self) -> int:
         n = (self._n_decoded + self.stride - 1) // self.stride

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from spatialmem.dsl import types as T
-from spatialmem.dsl.impls import normalize, parse_options
+from spatialmem.dsl.ops.answers import normalize, parse_options
 from spatialmem.dsl.values import format_number
 from spatialmem.geometry.boxes import OrientedBox
 from spatialmem.geometry.splat import render_view
@@ -28,14 +28,14 @@ def test_unit_algebra(a, b, add, mul, div):
             assert fn(a, b) == want
 
 
-def test_compatible():
-    assert T.compatible(T.PLAIN, T.METRES) is None  # a literal fits any unit
-    assert T.compatible(T.SECONDS, T.METRES) == "unit"
-    assert T.compatible(T.TEXT, T.OBJECT) == "type"
-    assert T.compatible(T.OBJECTS, T.list_of(T.OBJECT)) is None
-    assert T.compatible(T.list_of(T.ANY), T.TEXTS) is None
-    assert T.compatible(T.CENTIMETRES, T.union(T.METRES, T.CENTIMETRES)) is None
-    assert T.compatible(T.SQ_METRES, T.union(T.METRES, T.CENTIMETRES)) == "unit"
+def test_mismatch():
+    assert T.mismatch(T.PLAIN, T.METRES) is None  # a literal fits any unit
+    assert T.mismatch(T.SECONDS, T.METRES) is T.Mismatch.UNIT
+    assert T.mismatch(T.TEXT, T.OBJECT) is T.Mismatch.TYPE
+    assert T.mismatch(T.OBJECTS, T.list_of(T.OBJECT)) is None
+    assert T.mismatch(T.list_of(T.ANY), T.TEXTS) is None
+    assert T.mismatch(T.CENTIMETRES, T.union(T.METRES, T.CENTIMETRES)) is None
+    assert T.mismatch(T.SQ_METRES, T.union(T.METRES, T.CENTIMETRES)) is T.Mismatch.UNIT
     assert str(T.list_of(T.METRES)) == "List[Number[m]]"
 
 
