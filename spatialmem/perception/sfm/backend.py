@@ -29,8 +29,10 @@ from typing import Any
 import numpy as np
 
 from spatialmem.errors import InputError, require_package
+from spatialmem.geometry.floor import FloorEstimator
+from spatialmem.geometry.gravity import UpEstimate, estimate_up, up_from_cameras
 from spatialmem.perception.base import GeometryConfig
-from spatialmem.perception.scale import from_camera_height, from_object_heights, fuse
+from spatialmem.perception.scale import CAMERA_HEIGHT_PRIOR, from_camera_height, from_object_heights, fuse
 from spatialmem.perception.sfm.colmap_run import ColmapOptions, SparseModel, reconstruct
 from spatialmem.perception.sfm.keyframes import KeyframeConfig, KeyframeSelector
 from spatialmem.perception.sfm.poses import Sim3, align_poses, interpolate_pose, sparse_depth
@@ -185,24 +187,17 @@ class SfmGeometry:
         """A new segment: gravity up, floor at z = 0, camera-height scale; continue from ``last_pose``."""
         self.stats["n_segments"] += 1
         poses = [model.poses[i] for i in sorted(model.poses)]
-        R_up, method = _up_rotation(model.points_xyz, poses)
-        self._gravity = {"method": method}
-        cams = np.array([p[:3, 3] for p in poses]) @ R_up.T
-        pts = model.points_xyz @ R_up.T
-        floor = _floor_height(pts[:, 2], cams[:, 2])
-        est = from_camera_height(cams[:, 2] - floor)
-        log_s = est[0] if est else 0.0
+        rough, floor_z, up, heights = _gravity_floor(model.points_xyz, poses)
+        self._gravity = {"method": up.method, "confidence": round(float(up.confidence), 3), "weak": bool(up.weak)}
+        est = from_camera_height(heights)
         if self._height_scale is None and est is not None:
             self._height_scale = est
-        s = float(np.exp(log_s))
-        sim = Sim3(s, R_up, np.array([0.0, 0.0, -s * floor]))
-        if last_pose is not None:  # continue where the previous segment stopped (horizontal position only)
-            first = sim.pose(poses[0])
-            sim = Sim3(sim.scale, sim.rotation, sim.translation + np.r_[last_pose[:2, 3] - first[:2, 3], 0.0])
-        else:
-            first = sim.pose(poses[0])
-            sim = Sim3(sim.scale, sim.rotation, sim.translation - np.r_[first[:2, 3], 0.0])
-        return sim
+        s = float(np.exp(est[0])) if est is not None else rough.scale
+        # model -> z-up (rotation), floor to z = 0, metric by the camera-height estimate
+        sim = Sim3(s, rough.rotation, np.array([0.0, 0.0, -floor_z * s / rough.scale]))
+        first = sim.pose(poses[0])
+        start = last_pose[:2, 3] if last_pose is not None else np.zeros(2)  # continue where the last segment ended
+        return Sim3(sim.scale, sim.rotation, sim.translation + np.r_[start - first[:2, 3], 0.0])
 
     def _emit(self, keys: list[_Key], frames: list[tuple[int, Frame]], last_pose: np.ndarray | None
               ) -> tuple[list[tuple[int, Frame]], np.ndarray | None]:
@@ -286,48 +281,29 @@ class SfmGeometry:
         }
 
 
-def _up_rotation(points: np.ndarray, poses: list[np.ndarray]) -> tuple[np.ndarray, str]:
-    """(3, 3) rotation taking the model to z-up, and the method used."""
-    try:
-        from spatialmem.geometry.gravity import estimate_up
-    except ImportError:  # gravity estimation lands with the real-captures work; until then: level camera x axes
-        # a hand-held camera is held with little roll: its x axis is nearly horizontal in every frame, so
-        # "up" is the direction most orthogonal to all x axes (pitching to look at things does not tilt it)
-        xs = np.array([p[:3, 0] for p in poses])
-        up = np.linalg.eigh(xs.T @ xs)[1][:, 0]
-        if up @ -np.mean([p[:3, 1] for p in poses], axis=0) < 0:
-            up = -up
-        return _rotation_to_z(up), "camera-x-level"
-    est = estimate_up(points, np.stack(poses))
-    return np.asarray(est.rotation, np.float64), str(est.method)
+def _gravity_floor(points: np.ndarray, poses: list[np.ndarray]) -> tuple[Sim3, float, UpEstimate, np.ndarray]:
+    """Gravity and floor of a model in arbitrary units.
 
-
-def _rotation_to_z(up: np.ndarray) -> np.ndarray:
-    """The smallest rotation taking unit vector ``up`` to +z."""
-    z = np.array([0.0, 0.0, 1.0])
-    v = np.cross(up, z)
-    c = float(up @ z)
-    if np.linalg.norm(v) < 1e-12:
-        return np.eye(3) if c > 0 else np.diag([1.0, -1.0, -1.0])
-    vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
-    return np.eye(3) + vx + vx @ vx / (1 + c)
-
-
-def _floor_height(points_z: np.ndarray, camera_z: np.ndarray) -> float:
-    """Height of the floor in the gravity-aligned model: the lowest well-populated level below the cameras.
-
-    Points are binned at 2 % of the median camera-to-point height range; the floor is the lowest bin,
-    below the cameras, holding at least a fifth of the fullest bin's count (stray points below it are ignored).
+    The model is first brought to roughly metric units (camera height over the 5th percentile of the points
+    below the cameras set to the prior's mean) so that the metric thresholds of
+    :func:`~spatialmem.geometry.gravity.estimate_up` and :class:`~spatialmem.geometry.floor.FloorEstimator`
+    apply. Returns (rough model -> z-up similarity, floor z in that frame, the up estimate, camera heights
+    above the floor in model units).
     """
-    below = points_z[points_z < np.median(camera_z)]
-    if len(below) < 20:
-        return float(np.min(points_z)) if len(points_z) else float(np.median(camera_z)) - 1.0
-    span = float(np.median(camera_z) - np.percentile(below, 1))
-    bin_w = max(span * 0.02, 1e-6)
-    hist, edges = np.histogram(below, bins=np.arange(below.min(), below.max() + 2 * bin_w, bin_w))
-    smooth = np.convolve(hist, np.ones(3), mode="same")
-    ok = np.nonzero(smooth >= 0.2 * smooth.max())[0]
-    i = int(ok[0])
-    lo, hi = edges[max(i - 1, 0)], edges[min(i + 2, len(edges) - 1)]
-    sel = below[(below >= lo) & (below < hi)]
-    return float(np.median(sel))
+    cams = np.array([p[:3, 3] for p in poses])
+    cam_up, _ = up_from_cameras(np.stack(poses))
+    h_pts, h_cam = points @ cam_up, cams @ cam_up
+    below = h_pts[h_pts < np.median(h_cam)]
+    rough = float(np.median(h_cam) - (np.percentile(below, 5) if len(below) >= 10 else h_pts.min(initial=-1.0)))
+    s0 = CAMERA_HEIGHT_PRIOR[0] / max(rough, 1e-9)
+    scaled = [np.vstack([np.c_[p[:3, :3], s0 * p[:3, 3]], [0, 0, 0, 1]]) for p in poses]
+    up = estimate_up(points * s0, np.stack(scaled), snap_deg=0.0)
+    sim = Sim3(s0, np.asarray(up.rotation, np.float64), np.zeros(3))
+    floor = FloorEstimator()
+    floor.add(sim.points(points))
+    z_cam = sim.points(cams)[:, 2]
+    for z in z_cam:
+        floor.add_camera(float(z))
+    est = floor.estimate()
+    fz = float(est.z) if est is not None else float(np.percentile(sim.points(points)[:, 2], 2))
+    return sim, fz, up, (z_cam - fz) / s0
