@@ -39,6 +39,7 @@ class SyntheticSceneSource:
             raise InputError(f"stride must be >= 1, got {stride}")
         self.stride, self.max_frames, self.load_instances = int(stride), max_frames, load_instances
         self.rgb_only = bool(rgb_only)
+        self.has_poses = not self.rgb_only
         self.scene = self._load_json(self.path / "scene.json")
         if not isinstance(self.scene, dict) or self.scene.get("format") != "spatialmem-scene":
             raise FormatError(f"{self.path / 'scene.json'}: field 'format' must be 'spatialmem-scene'")

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from spatialmem.errors import InputError, require_package
+from spatialmem.errors import InputError
 from spatialmem.geometry.floor import FloorEstimator
 from spatialmem.geometry.gravity import UpEstimate, estimate_up, up_from_cameras
 from spatialmem.perception.base import GeometryConfig
@@ -90,7 +90,6 @@ class SfmGeometry:
 
     def __init__(self, config: GeometryConfig | None = None) -> None:
         self.config = config or GeometryConfig(name="sfm")
-        require_package("pycolmap", "sfm", "the 'sfm' geometry backend")
         self.options = SfmOptions.from_options(self.config.options)
         self.stats: dict[str, Any] = {"n_frames": 0, "n_keyframes": 0, "n_registered_keyframes": 0, "chunks": [],
                                       "n_segments": 0, "frames_without_pose": 0, "timings_s": {}}
@@ -263,6 +262,8 @@ class SfmGeometry:
         meta = dict(out.metadata)
         meta["sfm"] = info
         meta["metric_scale"] = info["scale"]
+        if not meta.get("gravity"):
+            meta["gravity"] = dict(self._gravity)
         return dataclasses.replace(out, metadata=meta)
 
     def metadata(self) -> dict[str, Any]:

@@ -27,6 +27,8 @@ from PIL import Image
 from spatialmem.errors import require_package
 from spatialmem.types import Intrinsics
 
+pycolmap = require_package("pycolmap", "sfm", "the 'sfm' geometry backend")
+
 
 @dataclass(frozen=True)
 class ColmapOptions:
@@ -108,7 +110,7 @@ def loop_pairs(images: list[np.ndarray], k: int, min_gap: int) -> list[tuple[int
     return sorted(pairs)
 
 
-def _mapping_options(pycolmap, known: bool, opts: ColmapOptions, relaxed: bool):
+def _mapping_options(known: bool, opts: ColmapOptions, relaxed: bool):
     mo = pycolmap.IncrementalPipelineOptions()
     mo.num_threads = opts.threads
     mo.random_seed = opts.seed
@@ -139,7 +141,6 @@ def reconstruct(images: list[np.ndarray], intrinsics: Intrinsics, known_intrinsi
     Returns:
         The largest model, or None when nothing could be reconstructed.
     """
-    pycolmap = require_package("pycolmap", "sfm", "the 'sfm' geometry backend")
     opts = options or ColmapOptions()
     pycolmap.set_random_seed(opts.seed)
     h, w = images[0].shape[:2]
@@ -193,7 +194,7 @@ def reconstruct(images: list[np.ndarray], intrinsics: Intrinsics, known_intrinsi
         best = None
         for relaxed in (False, True):
             recs = pycolmap.incremental_mapping(db, img_dir, tmp / ("sparse_r" if relaxed else "sparse"),
-                                                _mapping_options(pycolmap, known_intrinsics, opts, relaxed))
+                                                _mapping_options(known_intrinsics, opts, relaxed))
             for rec in recs.values():
                 if best is None or rec.num_reg_images() > best.num_reg_images():
                     best = rec
