@@ -20,5 +20,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
+# torch: the CPU wheel, pinned here so that the extras' torch>=2.1 is satisfied by it (no CUDA download)
+"$VENV/bin/python" -m pip install -q torch==2.13.0
 "$VENV/bin/python" -m pip install -q -e ".[all,dev]"
 echo "[setup] ready: $VENV/bin/spatialmem"

@@ -18,6 +18,7 @@ from spatialmem.errors import SpatialMemError
 COMMAND_MODULES: tuple[str, ...] = (  # in pipeline order, as `spatialmem --help` lists them
     "spatialmem.commands.synth",
     "spatialmem.commands.memory",
+    "spatialmem.commands.perception",
     "spatialmem.commands.dsl",
     "spatialmem.commands.qa",
     "spatialmem.commands.scale",

@@ -38,6 +38,12 @@ class MissingDependencyError(SpatialMemError):
         self.extra = extra
 
 
+class ModelWeightsError(SpatialMemError):
+    """A model's weights are neither in a given folder nor in the Hugging Face cache, and cannot be fetched."""
+
+    exit_code = 3
+
+
 class BackendError(SpatialMemError):
     """A registered backend could not be found or constructed."""
 

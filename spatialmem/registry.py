@@ -10,6 +10,7 @@ are ``"kind.name"``.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,16 @@ class BackendSpec:
     extra: str | None = None  # pip extra that provides its dependencies
     doc: str = ""
 
+
+#: The importable modules each pip extra of spatialmem provides (what `spatialmem backends` checks).
+EXTRA_MODULES: dict[str, tuple[str, ...]] = {
+    "render": ("moderngl",),
+    "video": ("av",),
+    "llm": ("openai",),
+    "bench": ("pyarrow", "matplotlib"),
+    "learned": ("torch", "transformers"),
+    "ray": ("ray",),
+}
 
 _REGISTRY: dict[tuple[str, str], BackendSpec] = {}
 _ENTRY_POINTS_LOADED = False
@@ -92,6 +103,63 @@ def build(kind: str, name: str, *args: Any, **kwargs: Any) -> Any:
     return resolve(kind, name)(*args, **kwargs)
 
 
+@dataclass(frozen=True)
+class BackendStatus:
+    """Whether a backend can run here.
+
+    Attributes:
+        spec: the backend's registration.
+        missing: importable modules its pip extra provides that are not installed.
+        models: ``(model id, weights present locally?)`` for each model it loads by default
+            (``None`` = cannot tell, e.g. without huggingface_hub).
+        get: the command that would get what is missing ("" when nothing is).
+    """
+
+    spec: BackendSpec
+    missing: tuple[str, ...]
+    models: tuple[tuple[str, bool | None], ...]
+    get: str
+
+    @property
+    def ready(self) -> bool:
+        """Dependencies installed and no default weights known to be missing."""
+        return not self.missing and all(p is not False for _, p in self.models)
+
+
+def status(kind: str, name: str) -> BackendStatus:
+    """Check a backend's dependencies and default weights without building it.
+
+    The backend's module is imported only when its extra's modules are all present; a backend object
+    with a ``required_models()`` class method names the model ids it loads by default.
+    """
+    s = spec(kind, name)
+    missing = tuple(m for m in EXTRA_MODULES.get(s.extra or "", ()) if importlib.util.find_spec(m) is None)
+    models: tuple[tuple[str, bool | None], ...] = ()
+    if not missing:
+        try:
+            required = getattr(resolve(kind, name), "required_models", None)
+        except ImportError:
+            required = None
+        if required is not None:
+            from spatialmem.perception.hub import weights_present
+
+            models = tuple((m, weights_present(m)) for m in required())
+    if missing:
+        get = f"pip install 'spatialmem[{s.extra}]'"
+    elif any(p is False for _, p in models):
+        ids = [m for m, p in models if p is False]
+        get = "; ".join(f"hf download {m}" for m in ids) + " (or pass --model-dir FOLDER holding them)"
+    else:
+        get = ""
+    return BackendStatus(s, missing, models, get)
+
+
+def kinds() -> list[str]:
+    """Every kind with at least one registered backend, sorted."""
+    _load_entry_points()
+    return sorted({k for k, _ in _REGISTRY})
+
+
 # Built-in backends. Each module registers nothing itself: this table is the single place to look.
 _BUILTINS: list[tuple[str, str, str, str | None, str]] = [
     ("renderer", "gl", "spatialmem.synth.render_gl:GLRenderer", "render", "moderngl on headless EGL"),
@@ -100,8 +168,16 @@ _BUILTINS: list[tuple[str, str, str, str | None, str]] = [
     ("geometry", "fake", "spatialmem.perception.fakes:FakeGeometry", None, "test double"),
     ("geometry", "sfm", "spatialmem.perception.sfm.backend:SfmGeometry", "sfm",
      "structure from motion (pycolmap) on plain RGB: poses, sparse depth, gravity, metric scale from priors"),
+    ("geometry", "noisy", "spatialmem.perception.noisy:NoisyGeometry", None,
+     "source poses + depth with simulated depth noise, pose drift and scale error (--noise LEVEL)"),
+    ("geometry", "depth", "spatialmem.perception.depth_learned:LearnedDepthGeometry", "learned",
+     "learned monocular metric depth (transformers), aligned to sparse SfM depth when present"),
     ("instances", "given", "spatialmem.perception.instances_given:GivenInstances", None, "source masks + labels"),
     ("instances", "fake", "spatialmem.perception.fakes:FakeInstances", None, "test double"),
+    ("instances", "noisy", "spatialmem.perception.noisy:NoisyInstances", None,
+     "source masks with simulated misses, false positives, confusions and mask errors (--noise LEVEL)"),
+    ("instances", "open-vocab", "spatialmem.perception.open_vocab:OpenVocabInstances", "learned",
+     "open-vocabulary detector (OWLv2) + SAM masks (transformers), prompted with a vocabulary"),
     ("planner", "template", "spatialmem.agent.template:TemplatePlanner", None, "rule-based VSI-Bench planner"),
     ("planner", "llm", "spatialmem.agent.llm_planner:LLMPlanner", "llm", "OpenAI-compatible chat model"),
     ("planner", "chain", "spatialmem.agent.chain:ChainPlanner", None, "template first, then LLM if configured"),

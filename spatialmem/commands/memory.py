@@ -78,12 +78,19 @@ def ingest(
     up: str = typer.Option("auto", "--up", help="World up axis: auto (estimate), z, y, -y, x, -x, -z."),
     labels: str | None = typer.Option(None, "--labels", help="ScanNet label set: nyu40, scannet200 or raw."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing memory directory."),
+    noise: str | None = typer.Option(None, "--noise", help="Noise level of the 'noisy' backends: low, medium, high."),
+    model_dir: Path | None = typer.Option(None, "--model-dir", help="Local folder with the learned models' weights."),
+    vocabulary: Path | None = typer.Option(None, "--vocabulary",
+                                           help="'open-vocab' categories, one a line ('name' or 'name: threshold')."),
+    geometry_opt: list[str] = typer.Option([], "--geometry-opt", help="KEY=VALUE option of the geometry backend."),
+    instances_opt: list[str] = typer.Option([], "--instances-opt", help="KEY=VALUE option of the instance backend."),
 ) -> None:
     """Build a spatial memory from a frame source and save it as a memory directory."""
     _check_out(out, overwrite)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from spatialmem import registry
+    from spatialmem.commands.perception import backend_options
     from spatialmem.memory.builder import BuilderConfig, build_memory
     from spatialmem.memory.store import save_memory
     from spatialmem.perception.auto import choose_backends
@@ -98,11 +105,13 @@ def ingest(
     report = source.report
     has_geometry = report.up is not None and report.median_depth_m is not None
     choice = choose_backends(has_geometry, report.has_masks, geometry, instances)
-    geometry_options: dict = {}
+    geometry_options, instances_options = backend_options(choice.geometry, choice.instances, noise=noise,
+                                                          model_dir=model_dir, vocabulary=vocabulary,
+                                                          geometry_opt=geometry_opt, instances_opt=instances_opt)
     if choice.geometry == "sfm":  # fixed intrinsics when the source or the user gives them, else self-calibration
-        geometry_options["known_intrinsics"] = bool(getattr(raw, "intrinsics_known", True))
+        geometry_options.setdefault("known_intrinsics", bool(getattr(raw, "intrinsics_known", True)))
     config = BuilderConfig(window=window, keyframes=keyframes, geometry=choice.geometry, instances=choice.instances,
-                           geometry_options=geometry_options)
+                           geometry_options=geometry_options, instances_options=instances_options)
     err = Console(stderr=True)
     for line in report.warnings:
         _warn(err, line)
@@ -138,6 +147,9 @@ def ingest(
     save_memory(memory, out, overwrite=overwrite)
     n_frames = memory.metadata.get("n_frames", len(memory.cameras))
     area = "unknown" if memory.room is None else f"{memory.room.area_m2:.2f} m²"
+    from spatialmem.commands.perception import perception_line
+
+    typer.echo(perception_line(memory.metadata.get("perception", {})))
     floor = "" if memory.room is None else f", floor at z = {memory.room.floor_z:.2f} m"
     g = report.up
     upline = "" if g is None else f"; up: {g.method} ({_vec(g.up)} in the source's frame)"
@@ -222,6 +234,11 @@ def inspect(
         table.add_row(str(d["id"]), d["category"], _vec(d["center"]), _vec(d["size"]),
                       _fmt(d["first_seen_s"], 2), str(d["n_points"]))
     con.print(table)
+    perception = memory.metadata.get("perception")
+    if perception:
+        from spatialmem.commands.perception import print_perception
+
+        print_perception(con, perception)
 
 
 def render(

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from spatialmem.errors import InputError
 from spatialmem.geometry.floor import (
     FloorEstimate,
     FloorEstimator,
@@ -50,6 +51,7 @@ from spatialmem.memory.lift import FrameCloud, LiftConfig, fit_box_fast, fit_box
 from spatialmem.memory.scene import CameraRecord, Keyframe, ObjectInstance, Room, SceneMemory
 from spatialmem.memory.working import FrameRecord, WorkingMemory
 from spatialmem.perception.base import GeometryConfig, InstancesConfig, build_geometry, build_instances
+from spatialmem.perception.hub import library_versions
 from spatialmem.types import VISIBLE_MASK_FRACTION, Frame, Intrinsics
 
 BUILDER_VERSION = 1
@@ -144,6 +146,7 @@ class MemoryBuilder:
         self._next_id = 1
         self._touched: set[int] = set()
         self._intrinsics: Intrinsics | None = None
+        self._libraries = library_versions()
 
     # ------------------------------------------------------------------ the episodic stores
     @property
@@ -174,28 +177,51 @@ class MemoryBuilder:
         return len(self.instances)
 
     def step(self, frame: Frame) -> None:
-        """Ingest one source frame (see the module docstring for what happens)."""
-        self.add(self.geometry.process(frame))
+        """Ingest one frame (see the module docstring for what happens)."""
+        self.step_batch([frame])
 
-    def with_geometry(self, frames: Iterable[Frame]) -> Iterator[Frame]:
-        """Source frames -> frames with pose and depth: through the backend's ``process_stream`` when it
-        has one (backends that need more than one frame, such as ``sfm``), else frame by frame."""
-        stream = getattr(self.geometry, "process_stream", None)
-        if stream is not None:
-            yield from stream(frames)
-        else:
-            for f in frames:
-                yield self.geometry.process(f)
+    def step_batch(self, frames: list[Frame]) -> None:
+        """Ingest several frames in order; backends with ``process_batch`` / ``detect_batch`` see them at once."""
+        geo = getattr(self.geometry, "process_batch", None)
+        self.add_batch(list(geo(frames)) if geo is not None else [self.geometry.process(f) for f in frames])
+
+    def add_batch(self, frames: list[Frame]) -> None:
+        """Ingest frames that already carry pose and depth (from a streaming geometry backend's
+        ``process_stream``, such as ``sfm``, which needs many frames before it can place one)."""
+        det = getattr(self.detector, "detect_batch", None)
+        dets = list(det(frames)) if det is not None else [self.detector.detect(f) for f in frames]
+        for frame, detections in zip(frames, dets, strict=True):
+            self._integrate(frame, detections)
 
     def finalize(self, memory: SceneMemory) -> SceneMemory:
-        """The backend's post-build step (``sfm``: metric scale refinement + statistics), if it has one."""
+        """The geometry backend's post-build step (``sfm``: metric scale refinement + statistics), if any."""
         fin = getattr(self.geometry, "finalize", None)
         return memory if fin is None else fin(memory)
 
-    def add(self, frame: Frame) -> None:
-        """Ingest a frame that already has ``world_from_camera`` and ``depth_m`` (see :meth:`with_geometry`)."""
+    @property
+    def batch_size(self) -> int:
+        """Frames the backends like to receive at once (their ``batch_size``, 1 when they have none)."""
+        return max(int(getattr(self.geometry, "batch_size", 1)), int(getattr(self.detector, "batch_size", 1)))
+
+    def perception(self) -> dict[str, Any]:
+        """Provenance of the perception: backend names, options, models and revisions, library versions."""
         cfg = self.config
-        detections = self.detector.detect(frame)
+        out: dict[str, Any] = {}
+        for role, name, options, backend in (("geometry", cfg.geometry, cfg.geometry_options, self.geometry),
+                                             ("instances", cfg.instances, cfg.instances_options, self.detector)):
+            entry = {"backend": name, "options": _jsonable(options)}
+            prov = getattr(backend, "provenance", None)
+            if prov is not None:
+                entry.update(_jsonable(prov()))
+            out[role] = entry
+        out["libraries"] = self._libraries
+        return out
+
+    def _integrate(self, frame: Frame, detections: list) -> None:
+        cfg = self.config
+        if frame.world_from_camera is None or frame.depth_m is None:
+            raise InputError(f"frame {frame.index}: the {cfg.geometry!r} geometry backend gave no "
+                             f"{'pose' if frame.world_from_camera is None else 'depth'}; choose another --geometry")
         observations, cloud = lift_detections(frame, detections, cfg.lift)
         matches = match_observations(observations, self.instances, self.index, cfg.association)
         ids: list[int] = []
@@ -334,6 +360,7 @@ class MemoryBuilder:
             "instances": cfg.instances, "window": cfg.window, "keyframe_capacity": cfg.keyframes,
             "n_instances_tracked": len(self.instances), "n_merged": self.n_merged,
             "camera_stride": self.track.stride, "scene_voxel_m": self.cloud.voxel_m,
+            "perception": self.perception(),
             "floor": None if floor is None else {"z": floor.z, "area_m2": floor.area_m2, "method": floor.method,
                                                  "planes": [list(p) for p in floor.planes]},
         })
@@ -392,11 +419,41 @@ def build_memory(source: Iterable[Frame], config: BuilderConfig | None = None,
         total = len(source)  # type: ignore[arg-type]
     except TypeError:
         total = None
-    for k, frame in enumerate(b.with_geometry(prefetch(source, prefetch_frames))):
-        b.add(frame)
-        if progress is not None:
-            progress(k, total if total is not None else k + 1, b.n_instances)
+    batch: list[Frame] = []
+    done = 0
+
+    stream = getattr(b.geometry, "process_stream", None)  # geometry over the whole stream (sfm), or per batch
+    frames = stream(prefetch(source, prefetch_frames)) if stream is not None else prefetch(source, prefetch_frames)
+
+    def flush() -> None:
+        nonlocal done
+        (b.add_batch if stream is not None else b.step_batch)(batch)
+        for _ in batch:
+            if progress is not None:
+                progress(done, total if total is not None else done + 1, b.n_instances)
+            done += 1
+        batch.clear()
+
+    for frame in frames:
+        batch.append(frame)
+        if len(batch) >= b.batch_size:
+            flush()
+    if batch:
+        flush()
     return b.finalize(b.snapshot())
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with everything JSON cannot hold replaced by its type name (for provenance metadata)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, bool, int, float)) or value is None:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    return f"<{type(value).__name__}>"
 
 
 def prefetch(frames: Iterable[Frame], depth: int = 3) -> Iterator[Frame]:

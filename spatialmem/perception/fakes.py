@@ -12,6 +12,7 @@ import dataclasses
 
 import numpy as np
 
+from spatialmem.errors import InputError
 from spatialmem.perception.base import GeometryConfig, InstancesConfig
 from spatialmem.perception.instances_given import GivenInstances
 from spatialmem.types import Detection2D, Frame
@@ -26,7 +27,13 @@ class FakeGeometry:
         self._rng = np.random.default_rng(int(self.config.options.get("seed", 0)))
 
     def process(self, frame: Frame) -> Frame:
+        """The frame unchanged (or with depth noise); raises InputError when the source has no pose or depth."""
         self.calls += 1
+        if frame.world_from_camera is None or frame.depth_m is None:
+            raise InputError(
+                f"frame {frame.index}: the 'fake' geometry backend is a test double that passes the source's poses "
+                "and depth through, and this source has none (a video or image folder); choose a backend that "
+                "estimates them with --geometry (see `spatialmem backends`), or use an RGB-D source")
         sigma = float(self.config.options.get("depth_noise_m", 0.0))
         if sigma <= 0 or frame.depth_m is None:
             return frame

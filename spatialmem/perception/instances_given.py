@@ -25,6 +25,10 @@ class GivenInstances:
 
         Ids without a label, id 0 and ignored categories are skipped. Masks keep the id image's resolution.
         """
+        return [d for _, d in self.detect_with_ids(frame)]
+
+    def detect_with_ids(self, frame: Frame) -> list[tuple[int, Detection2D]]:
+        """:meth:`detect`, each detection paired with its source instance id (for noise simulation only)."""
         ids = frame.instance_ids
         if ids is None:
             return []
@@ -33,7 +37,7 @@ class GivenInstances:
             raise FormatError(f"frame {frame.index}: instance ids must be >= 0 (0 = background), "
                               f"found {int(ids.min())}")
         counts = np.bincount(ids.ravel()) if ids.size else np.zeros(1, np.int64)
-        out: list[Detection2D] = []
+        out: list[tuple[int, Detection2D]] = []
         for i in np.nonzero(counts >= max(1, self.config.min_pixels))[0].tolist():
             if i == 0:
                 continue
@@ -43,5 +47,5 @@ class GivenInstances:
             cat = str(label).strip().lower()
             if cat in self._ignore:
                 continue
-            out.append(Detection2D(frame_index=frame.index, category=cat, mask=ids == i, score=1.0))
+            out.append((int(i), Detection2D(frame_index=frame.index, category=cat, mask=ids == i, score=1.0)))
         return out

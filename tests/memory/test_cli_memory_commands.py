@@ -170,6 +170,7 @@ def test_ingest_uses_builder_contract_and_writes_memory(tmp_path, monkeypatch, c
     out = tmp_path / "mem"
     capsys.readouterr()
     assert main(["ingest", str(tmp_path / "src"), "--out", str(out), "--window", "4", "--keyframes", "9"]) == 0
-    assert calls["config"] == {"window": 4, "keyframes": 9, "geometry": "given", "instances": "given"}
+    assert calls["config"] == {"window": 4, "keyframes": 9, "geometry": "given", "instances": "given",
+                               "geometry_options": {}, "instances_options": {}}
     assert calls["progress"] and "3 instances" in capsys.readouterr().out
     assert len(load_memory(out).instances) == 3
