@@ -38,6 +38,7 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "bench": ("pyarrow", "matplotlib"),
     "learned": ("torch", "transformers"),
     "ray": ("ray",),
+    "sfm": ("pycolmap",),
 }
 
 _REGISTRY: dict[tuple[str, str], BackendSpec] = {}

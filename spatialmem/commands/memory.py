@@ -5,6 +5,7 @@ Existing output folders are never replaced without ``--overwrite``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -104,6 +105,8 @@ def ingest(
     source = prepare_source(raw, up=up)
     report = source.report
     has_geometry = report.up is not None and report.median_depth_m is not None
+    if instances == "auto" and model_dir is not None and not report.has_masks:
+        instances = "open-vocab"  # weights from the folder the user named
     choice = choose_backends(has_geometry, report.has_masks, geometry, instances)
     geometry_options, instances_options = backend_options(choice.geometry, choice.instances, noise=noise,
                                                           model_dir=model_dir, vocabulary=vocabulary,
@@ -140,9 +143,9 @@ def ingest(
             dt = max(time.perf_counter() - t0, 1e-9)
             bar.update(task, completed=done, total=n_frames, fps=done / dt, n_inst=n_instances)
 
-        memory = build_memory(source, config, progress=progress,
-                              metadata={"backend_choice": {"geometry": choice.geometry, "instances": choice.instances,
-                                                           "notes": list(choice.notes)}})
+        memory = build_memory(source, config, progress=progress)
+    memory = dataclasses.replace(memory, metadata={**memory.metadata, "backend_choice": {
+        "geometry": choice.geometry, "instances": choice.instances, "notes": list(choice.notes)}})
     elapsed = time.perf_counter() - t0
     save_memory(memory, out, overwrite=overwrite)
     n_frames = memory.metadata.get("n_frames", len(memory.cameras))

@@ -397,8 +397,7 @@ class MemoryBuilder:
 
 
 def build_memory(source: Iterable[Frame], config: BuilderConfig | None = None,
-                 progress: Callable[[int, int, int], None] | None = None, prefetch_frames: int = 3,
-                 metadata: dict[str, Any] | None = None) -> SceneMemory:
+                 progress: Callable[[int, int, int], None] | None = None, prefetch_frames: int = 3) -> SceneMemory:
     """Ingest a whole source and return its memory.
 
     Args:
@@ -408,12 +407,10 @@ def build_memory(source: Iterable[Frame], config: BuilderConfig | None = None,
             count of frames done so far minus one (``k + 1`` frames done), ``n_frames`` = ``len(source)``
             when known (else ``k + 1``) and the number of instances tracked.
         prefetch_frames: frames decoded ahead by a background thread (0 = no thread).
-        metadata: extra entries for the memory's metadata (e.g. how the backends were chosen).
     """
     scene_id = str(getattr(source, "scene_name", "scene"))
     meta: dict[str, Any] = {"source": str(getattr(source, "path", "")), "source_kind": type(source).__name__}
     meta.update(getattr(source, "metadata", None) or {})
-    meta.update(metadata or {})
     b = MemoryBuilder(config, scene_id=scene_id, metadata=meta)
     try:
         total = len(source)  # type: ignore[arg-type]

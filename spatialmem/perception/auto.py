@@ -3,8 +3,9 @@
 A source that carries poses and depth (synthetic scenes, RGB-D captures) uses them (``given``); a source
 with instance masks uses them (``given``). A plain RGB source (a video, an image folder) needs backends
 that estimate: the first *installed* name of :data:`RGB_GEOMETRY` and :data:`RGB_INSTANCES` (best first)
-is taken; "installed" means the registry can import it (:func:`installed`). When no instance backend
-can run on plain RGB the choice says so: the memory will hold the room and the cameras but no objects.
+is taken; "installed" means its dependencies and default weights are present (:func:`installed`). When no
+instance backend can run on plain RGB the choice says so: the memory will hold the room and the cameras
+but no objects.
 """
 
 from __future__ import annotations
@@ -37,12 +38,17 @@ class BackendChoice:
 
 
 def installed(kind: str, name: str) -> tuple[bool, str]:
-    """Whether backend ``kind/name`` is registered and its dependencies import; else the reason."""
+    """Whether backend ``kind/name`` can run here (:func:`spatialmem.registry.status`: its dependencies
+    import and no default weights are known to be missing); else the reason and how to get it."""
     try:
-        registry.resolve(kind, name)
+        st = registry.status(kind, name)
     except (MissingDependencyError, BackendError) as exc:
         return False, str(exc)
-    return True, ""
+    if st.ready:
+        return True, ""
+    what = f"missing {', '.join(st.missing)}" if st.missing else \
+        "weights not found: " + ", ".join(m for m, p in st.models if p is False)
+    return False, f"{kind} backend {name!r}: {what}; to get it: {st.get}"
 
 
 def _first_installed(kind: str, names: tuple[str, ...]) -> tuple[str | None, list[str]]:
@@ -96,13 +102,10 @@ def choose_backends(has_geometry: bool, has_masks: bool, geometry: str = "auto",
                 notes.append(f"instances: {found} (plain RGB source: objects are detected)")
             else:
                 inst, possible = "given", False
-                extras = sorted({s.extra for n in RGB_INSTANCES if n in registry.names("instances")
-                                 for s in [registry.spec("instances", n)] if s.extra})
-                hint = (f"install pip install 'spatialmem[{extras[0]}]' for the {RGB_INSTANCES[0]!r} backend"
-                        if extras else f"no backend that detects objects in RGB ({', '.join(RGB_INSTANCES)}) is "
-                        "installed")
-                notes.append("instances: none can run on this source (it has no masks), so the memory will hold "
-                             f"no objects, only the room and the cameras; {hint}")
+                hint = "; ".join(why) if why else f"no backend that detects objects in RGB ({', '.join(RGB_INSTANCES)})"
+                notes.append("instances: the source has no instance masks and no installed backend detects objects "
+                             "in RGB, so the memory will hold no objects (only the room and the cameras); an object "
+                             f"detector would make them: {hint}; then choose it with --instances")
     elif not has_masks and instances == "given":
         possible = False
         notes.append("instances: the source has no instance masks, so the memory will hold no objects")

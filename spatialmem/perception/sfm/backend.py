@@ -35,7 +35,7 @@ from spatialmem.perception.base import GeometryConfig
 from spatialmem.perception.scale import CAMERA_HEIGHT_PRIOR, from_camera_height, from_object_heights, fuse
 from spatialmem.perception.sfm.colmap_run import ColmapOptions, SparseModel, reconstruct
 from spatialmem.perception.sfm.keyframes import KeyframeConfig, KeyframeSelector
-from spatialmem.perception.sfm.poses import Sim3, align_poses, interpolate_pose, sparse_depth
+from spatialmem.perception.sfm.poses import Sim3, align_poses, densify_depth, interpolate_pose, sparse_depth
 from spatialmem.types import Frame, Intrinsics
 
 
@@ -49,6 +49,9 @@ class SfmOptions:
         chunk_keyframes: new keyframes per chunk; overlap_keyframes: registered keyframes shared with the next.
         min_registered: a chunk whose largest model registers less than this fraction of its keyframes
             counts as failed for the report (its registered part is still used).
+        densify: hand on depth interpolated between the sparse points (:func:`.poses.densify_depth`, at half
+            resolution, never across depth edges) instead of the sparse points alone; with False an instance
+            gets exactly the triangulated points whose projections fall inside its mask.
         keyframes: keyframe selection; colmap: reconstruction settings.
     """
 
@@ -56,6 +59,7 @@ class SfmOptions:
     chunk_keyframes: int = 60
     overlap_keyframes: int = 6
     min_registered: float = 0.5
+    densify: bool = True
     keyframes: KeyframeConfig = KeyframeConfig()
     colmap: ColmapOptions = ColmapOptions()
 
@@ -229,7 +233,11 @@ class SfmGeometry:
             last_pose = pose
             if depth is None:
                 depth = np.zeros((K.height, K.width), np.float32)
-            out.append((p, dataclasses.replace(f, world_from_camera=pose, depth_m=depth, depth_intrinsics=K)))
+            DK = K
+            if self.options.densify:
+                depth = densify_depth(depth, labels=_labels(f))
+                DK = K.scaled(depth.shape[1], depth.shape[0])
+            out.append((p, dataclasses.replace(f, world_from_camera=pose, depth_m=depth, depth_intrinsics=DK)))
             self.stats["n_frames"] += 1
         self._time("sparse_depth", time.perf_counter() - t0)
         return out, last_pose
@@ -280,6 +288,19 @@ class SfmGeometry:
             "intrinsics": None if self._intrinsics is None else self._intrinsics.to_dict(),
             "timings_s": {k: round(v, 3) for k, v in s["timings_s"].items()},
         }
+
+
+def _labels(frame: Frame) -> np.ndarray | None:
+    """The frame's instance ids at the image's resolution (nearest), or None when it has no masks."""
+    ids = frame.instance_ids
+    if ids is None:
+        return None
+    H, W = frame.rgb.shape[:2]
+    if ids.shape == (H, W):
+        return ids
+    rows = (np.arange(H) * ids.shape[0]) // H
+    cols = (np.arange(W) * ids.shape[1]) // W
+    return ids[np.ix_(rows, cols)]
 
 
 def _gravity_floor(points: np.ndarray, poses: list[np.ndarray]) -> tuple[Sim3, float, UpEstimate, np.ndarray]:

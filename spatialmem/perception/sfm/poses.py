@@ -130,3 +130,76 @@ def sparse_depth(points_world: np.ndarray, world_from_camera: np.ndarray, K: Int
             uu, vv = np.minimum(base_u + du, W - 1), np.minimum(base_v + dv, H - 1)
             depth[vv, uu] = z
     return depth
+
+
+def densify_depth(sparse: np.ndarray, max_depth_ratio: float = 1.1, max_edge_frac: float = 0.12,
+                  scale: int = 2, labels: np.ndarray | None = None) -> np.ndarray:
+    """Dense depth from a sparse depth image by piecewise-planar interpolation between the points.
+
+    The sparse points are triangulated in the image (Delaunay); every triangle whose corner depths differ by
+    more than ``max_depth_ratio`` (it would bridge a depth edge: an object in front of a wall) or whose longest
+    side exceeds ``max_edge_frac`` of the image width is dropped; inside the others the inverse depth is
+    interpolated linearly, which is exact for planes. With a segmentation (``labels``: (H, W) ints, e.g. the
+    frame's instance masks when the source has them) triangles whose corners lie in different segments are
+    dropped too, so no depth is interpolated across an object's outline. Pixels outside kept triangles stay 0.
+
+    Args:
+        sparse: (H, W) float32 depth, 0 = none (e.g. from :func:`sparse_depth`).
+        scale: the output has ``H // scale`` x ``W // scale`` pixels (sampled at pixel centres of the full grid).
+
+    Returns:
+        (H // scale, W // scale) float32 depth.
+    """
+    from scipy.spatial import Delaunay, QhullError
+
+    H, W = sparse.shape
+    h, w = H // scale, W // scale
+    out = np.zeros((h, w), np.float32)
+    v, u = np.nonzero(sparse > 0)
+    if len(u) < 3:
+        return out
+    key = (v // 2) * (W // 2 + 1) + u // 2  # one sample per splat block
+    _, first = np.unique(key, return_index=True)
+    u, v = u[first], v[first]
+    z = sparse[v, u].astype(np.float64)
+    pts = np.stack([u, v], axis=1).astype(np.float64)
+    try:
+        tri = Delaunay(pts)
+    except (QhullError, ValueError):
+        return out
+    simp = tri.simplices
+    zs = z[simp]
+    side = np.max([np.linalg.norm(pts[simp[:, a]] - pts[simp[:, b]], axis=1) for a, b in ((0, 1), (1, 2), (0, 2))],
+                  axis=0)
+    good = (zs.max(axis=1) / zs.min(axis=1) <= max_depth_ratio) & (side <= max_edge_frac * W)
+    if labels is not None:
+        lab = np.asarray(labels)[v, u][simp]
+        good &= (lab[:, 0] == lab[:, 1]) & (lab[:, 1] == lab[:, 2])
+    simp, zs = simp[good], zs[good]
+    if not len(simp):
+        return out
+    # rasterise the kept triangles on the output grid: candidate pixels = each triangle's bounding box
+    g = (pts[simp] + 0.5) / scale - 0.5  # (M, 3, 2) corners in output pixel coordinates
+    x0 = np.clip(np.ceil(g[..., 0].min(axis=1)), 0, w - 1).astype(np.int64)
+    x1 = np.clip(np.floor(g[..., 0].max(axis=1)), 0, w - 1).astype(np.int64)
+    y0 = np.clip(np.ceil(g[..., 1].min(axis=1)), 0, h - 1).astype(np.int64)
+    y1 = np.clip(np.floor(g[..., 1].max(axis=1)), 0, h - 1).astype(np.int64)
+    bw, bh = np.maximum(x1 - x0 + 1, 0), np.maximum(y1 - y0 + 1, 0)
+    counts = bw * bh
+    tid = np.repeat(np.arange(len(simp)), counts)
+    off = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    px = x0[tid] + off % np.maximum(bw[tid], 1)
+    py = y0[tid] + off // np.maximum(bw[tid], 1)
+    a, b, c = g[tid, 0], g[tid, 1], g[tid, 2]
+    v0, v1 = b - a, c - a
+    d = np.stack([px, py], axis=1) - a
+    den = v0[:, 0] * v1[:, 1] - v1[:, 0] * v0[:, 1]
+    den = np.where(np.abs(den) < 1e-12, 1e-12, den)
+    l1 = (d[:, 0] * v1[:, 1] - v1[:, 0] * d[:, 1]) / den
+    l2 = (v0[:, 0] * d[:, 1] - d[:, 0] * v0[:, 1]) / den
+    l0 = 1.0 - l1 - l2
+    inside = (l0 >= -1e-6) & (l1 >= -1e-6) & (l2 >= -1e-6)
+    zt = zs[tid[inside]]
+    inv = l0[inside] / zt[:, 0] + l1[inside] / zt[:, 1] + l2[inside] / zt[:, 2]
+    out[py[inside], px[inside]] = (1.0 / np.maximum(inv, 1e-9)).astype(np.float32)
+    return out
