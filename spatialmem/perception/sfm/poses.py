@@ -141,7 +141,9 @@ def densify_depth(sparse: np.ndarray, max_depth_ratio: float = 1.1, max_edge_fra
     side exceeds ``max_edge_frac`` of the image width is dropped; inside the others the inverse depth is
     interpolated linearly, which is exact for planes. With a segmentation (``labels``: (H, W) ints, e.g. the
     frame's instance masks when the source has them) triangles whose corners lie in different segments are
-    dropped too, so no depth is interpolated across an object's outline. Pixels outside kept triangles stay 0.
+    dropped too, so no depth is interpolated across an object's outline, and the pixels of a segment (other
+    than 0, the background) that no kept triangle covers take the median depth of the segment's own points
+    (a small or weakly textured object still gets its whole mask lifted). Other pixels stay 0.
 
     Args:
         sparse: (H, W) float32 depth, 0 = none (e.g. from :func:`sparse_depth`).
@@ -176,8 +178,29 @@ def densify_depth(sparse: np.ndarray, max_depth_ratio: float = 1.1, max_edge_fra
         lab = np.asarray(labels)[v, u][simp]
         good &= (lab[:, 0] == lab[:, 1]) & (lab[:, 1] == lab[:, 2])
     simp, zs = simp[good], zs[good]
+    _rasterise(out, pts, simp, zs, scale)
+    if labels is not None:
+        _fill_segments(out, np.asarray(labels), u, v, z, scale)
+    return out
+
+
+def _fill_segments(out: np.ndarray, labels: np.ndarray, u: np.ndarray, v: np.ndarray, z: np.ndarray,
+                   scale: int) -> None:
+    """Uncovered pixels of each labelled segment (id > 0) with points get the median of its points' depths."""
+    h, w = out.shape
+    lab = labels[(np.arange(h) * scale + scale // 2)[:, None], (np.arange(w) * scale + scale // 2)[None, :]]
+    ids = labels[v, u]
+    for i in np.unique(ids[ids > 0]):
+        hole = (lab == i) & (out == 0)
+        if hole.any():
+            out[hole] = np.float32(np.median(z[ids == i]))
+
+
+def _rasterise(out: np.ndarray, pts: np.ndarray, simp: np.ndarray, zs: np.ndarray, scale: int) -> None:
+    """Write inverse-depth-linear interpolation of triangles ``simp`` (corner depths ``zs``) into ``out``."""
+    h, w = out.shape
     if not len(simp):
-        return out
+        return
     # rasterise the kept triangles on the output grid: candidate pixels = each triangle's bounding box
     g = (pts[simp] + 0.5) / scale - 0.5  # (M, 3, 2) corners in output pixel coordinates
     x0 = np.clip(np.ceil(g[..., 0].min(axis=1)), 0, w - 1).astype(np.int64)
@@ -202,4 +225,3 @@ def densify_depth(sparse: np.ndarray, max_depth_ratio: float = 1.1, max_edge_fra
     zt = zs[tid[inside]]
     inv = l0[inside] / zt[:, 0] + l1[inside] / zt[:, 1] + l2[inside] / zt[:, 2]
     out[py[inside], px[inside]] = (1.0 / np.maximum(inv, 1e-9)).astype(np.float32)
-    return out
