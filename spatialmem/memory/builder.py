@@ -3,7 +3,10 @@
 Per :meth:`MemoryBuilder.step`:
 
 1. the geometry backend gives the frame a pose and metric depth, the instance backend its 2D
-   detections (both built from the registry by name);
+   detections (both built from the registry by name); a geometry backend that needs the stream
+   (``process_stream``, e.g. ``sfm``) runs ahead of the builder in :func:`build_memory`, which then
+   hands :meth:`MemoryBuilder.add_batch` frames that already carry pose and depth, and calls its
+   ``finalize`` on the snapshot (:meth:`MemoryBuilder.finalize`);
 2. detections are lifted to :class:`~spatialmem.types.Observation3D` (:mod:`.lift`);
 3. observations are associated with the fused instances near them by 3D overlap + category
    (+ feature similarity) and fused into them *immediately*, or start new instances
