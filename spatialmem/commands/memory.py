@@ -121,7 +121,7 @@ def ingest(
         _warn(err, line)
     err.print(f"backends: geometry {choice.geometry}, instances {choice.instances}", highlight=False)
     for line in choice.notes:
-        (err.print(f"  {line}", highlight=False) if choice.objects_possible else _warn(err, line))
+        (_warn(err, line) if "no objects" in line else err.print(f"  {line}", highlight=False))
     if not choice.objects_possible and instances == "given":
         others = ", ".join(n for n in registry.names("instances") if n not in ("given", "fake"))
         _warn(err, f"{src}: choose an instance backend with --instances"

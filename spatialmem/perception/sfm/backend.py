@@ -140,13 +140,16 @@ class SfmGeometry:
         by_pos = dict(pending)
         keys = carry + [_Key(p, by_pos[p]) for p in sorted(set(new_keys)) if p in by_pos]
         K = keys[0].frame.intrinsics
-        self._intrinsics = K
+        if self._intrinsics is None or self.options.known_intrinsics:
+            self._intrinsics = K
         t0 = time.perf_counter()
         model = reconstruct([k.frame.rgb for k in keys], K, self.options.known_intrinsics, self.options.colmap)
         self._time("sfm", time.perf_counter() - t0)
         if model is not None:
             for stage, dt in model.timings_s.items():
                 self._time("sfm_" + stage, dt)
+        if model is not None and not self.options.known_intrinsics:
+            self._intrinsics = model.intrinsics  # self-calibrated: frames are handed on with this camera
         n_new = len(keys) - len(carry)
         registered_new = 0 if model is None else sum(1 for i in model.poses if i >= len(carry))
         first, last = keys[len(carry)].frame.index if n_new else None, keys[-1].frame.index
@@ -210,7 +213,10 @@ class SfmGeometry:
         reg_pos = np.array([k.position for k in reg], np.int64)
         by_pos = {k.position: k for k in reg}
         out = []
+        refined = None if self.options.known_intrinsics else self._intrinsics
         for p, f in frames:
+            if refined is not None:
+                f = dataclasses.replace(f, intrinsics=refined.scaled(f.rgb.shape[1], f.rgb.shape[0]))
             K = f.intrinsics
             depth = None
             if p in by_pos:

@@ -28,6 +28,7 @@ from spatialmem.errors import require_package
 from spatialmem.types import Intrinsics
 
 pycolmap = require_package("pycolmap", "sfm", "the 'sfm' geometry backend")
+pycolmap.logging.minloglevel = 3  # COLMAP logs would drown the command line; failures are reported by the caller
 
 
 @dataclass(frozen=True)
