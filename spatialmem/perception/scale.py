@@ -14,7 +14,8 @@ unit). Two independent kinds of evidence each give a log-normal estimate of ``lo
   points take part, because sparse points tend to miss the top edge of tall things (beds are left
   out: headboards range from none to 1.3 m).
 
-The estimates are fused by inverse-variance weighting of the log-scales, each object's weight
+The estimates are fused by inverse-variance weighting of the log-scales (objects that disagree with the
+camera height by more than twice the combined spread are left out and only reported), each object's weight
 divided by the number of objects of its category (so ten chairs do not outvote everything), and
 the object term's robust spread (MAD) widened when objects disagree. The sources of the table are
 listed in docs/perception.md; none of the numbers comes from the synthetic world's catalogue.
@@ -65,6 +66,7 @@ class ScaleEstimate:
         confidence: ``exp(-log_sd / 0.05)`` in (0, 1]: 0.37 at +-5 %, 0.14 at +-10 %.
         camera_height_scale, object_scale: the separate estimates (None when unavailable).
         n_objects: objects with a size prior that took part.
+        objects_rejected: the object estimate disagreed with the camera-height one and was left out.
     """
 
     scale: float
@@ -73,6 +75,7 @@ class ScaleEstimate:
     camera_height_scale: float | None = None
     object_scale: float | None = None
     n_objects: int = 0
+    objects_rejected: bool = False
 
     def to_dict(self) -> dict:
         return {k: (None if v is None else (round(float(v), 6) if isinstance(v, float) else v))
@@ -110,7 +113,17 @@ def from_object_heights(objects: Iterable[tuple[str, float]],
 
 
 def fuse(camera: tuple[float, float] | None, objects: tuple[float, float, int] | None) -> ScaleEstimate | None:
-    """Inverse-variance fusion of the camera-height and object-size estimates (either may be None)."""
+    """Inverse-variance fusion of the camera-height and object-size estimates (either may be None).
+
+    When both exist but disagree by more than twice their combined spread (objects measured from a partial or
+    contaminated reconstruction), the object term is left out (``objects_rejected``) and only reported.
+    """
+    rejected = False
+    if camera and objects and abs(camera[0] - objects[0]) > 2.0 * np.hypot(camera[1], objects[1]):
+        rejected = True
+        est = fuse(camera, None)
+        return dataclasses.replace(est, object_scale=float(np.exp(objects[0])), n_objects=objects[2],
+                                   objects_rejected=rejected)
     parts = [(m, s) for m, s in ([camera] if camera else []) + ([objects[:2]] if objects else [])]
     if not parts:
         return None

@@ -83,3 +83,9 @@ def test_auto_geometry_names_the_extra_when_nothing_is_installed(monkeypatch):
     monkeypatch.setattr(auto, "installed", lambda kind, name: (False, f"{name} missing"))
     with pytest.raises(MissingDependencyError, match=r"spatialmem\[sfm\]"):
         auto.choose_backends(has_geometry=False, has_masks=True)
+
+
+def test_fusion_leaves_out_objects_that_contradict_the_camera_height():
+    est = fuse((0.0, 0.08), (np.log(0.7), 0.03, 5))  # 30 % apart, 2 sigma is about 17 %
+    assert est.objects_rejected and est.scale == pytest.approx(1.0) and est.object_scale == pytest.approx(0.7)
+    assert not fuse((0.0, 0.08), (np.log(0.95), 0.03, 5)).objects_rejected

@@ -142,7 +142,7 @@ def densify_depth(sparse: np.ndarray, max_depth_ratio: float = 1.1, max_edge_fra
     interpolated linearly, which is exact for planes. With a segmentation (``labels``: (H, W) ints, e.g. the
     frame's instance masks when the source has them) triangles whose corners lie in different segments are
     dropped too, so no depth is interpolated across an object's outline, and the pixels of a segment (other
-    than 0, the background) that no kept triangle covers take the median depth of the segment's own points
+    than 0, the background) that no kept triangle covers take the plane through the segment's own points
     (a small or weakly textured object still gets its whole mask lifted). Other pixels stay 0.
 
     Args:
@@ -186,14 +186,27 @@ def densify_depth(sparse: np.ndarray, max_depth_ratio: float = 1.1, max_edge_fra
 
 def _fill_segments(out: np.ndarray, labels: np.ndarray, u: np.ndarray, v: np.ndarray, z: np.ndarray,
                    scale: int) -> None:
-    """Uncovered pixels of each labelled segment (id > 0) with points get the median of its points' depths."""
+    """Uncovered pixels of each labelled segment (id > 0) with points: the plane through the segment's points
+    (least squares in inverse depth, exact for a flat face; the median with fewer than 3 points), clipped to
+    the depth range of those points."""
     h, w = out.shape
     lab = labels[(np.arange(h) * scale + scale // 2)[:, None], (np.arange(w) * scale + scale // 2)[None, :]]
     ids = labels[v, u]
     for i in np.unique(ids[ids > 0]):
         hole = (lab == i) & (out == 0)
-        if hole.any():
-            out[hole] = np.float32(np.median(z[ids == i]))
+        if not hole.any():
+            continue
+        sel = ids == i
+        zi = z[sel]
+        if sel.sum() < 3:
+            out[hole] = np.float32(np.median(zi))
+            continue
+        A = np.column_stack([u[sel], v[sel], np.ones(int(sel.sum()))]).astype(np.float64)
+        coef = np.linalg.lstsq(A, 1.0 / zi, rcond=None)[0]
+        hy, hx = np.nonzero(hole)
+        inv = coef[0] * ((hx + 0.5) * scale - 0.5) + coef[1] * ((hy + 0.5) * scale - 0.5) + coef[2]
+        fill = np.where(inv > 0, 1.0 / np.maximum(inv, 1e-9), np.median(zi))
+        out[hy, hx] = np.clip(fill, zi.min(), zi.max()).astype(np.float32)
 
 
 def _rasterise(out: np.ndarray, pts: np.ndarray, simp: np.ndarray, zs: np.ndarray, scale: int) -> None:
