@@ -37,10 +37,10 @@ def test_object_heights_are_robust_and_category_balanced():
 
 
 def test_fusion_weights_by_inverse_variance():
-    est = fuse((np.log(2.0), 0.1), (np.log(1.0), 0.1, 3))
-    assert est.scale == pytest.approx(np.sqrt(2.0))
+    est = fuse((np.log(1.1), 0.1), (np.log(1.0), 0.1, 3))
+    assert est.scale == pytest.approx(np.sqrt(1.1)) and not est.objects_rejected
     assert est.log_sd == pytest.approx(0.1 / np.sqrt(2))
-    assert est.camera_height_scale == pytest.approx(2.0) and est.object_scale == pytest.approx(1.0)
+    assert est.camera_height_scale == pytest.approx(1.1) and est.object_scale == pytest.approx(1.0)
     assert 0 < est.confidence < 1
     assert fuse(None, None) is None
     assert fuse((0.0, 0.05), None).confidence == pytest.approx(np.exp(-1))
