@@ -8,6 +8,7 @@ class's ``exit_code`` otherwise (e.g. 6 program rejected by the checker, 7 progr
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import typer
@@ -42,8 +43,25 @@ for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
 
+def _tolerant_output() -> None:
+    """Let stdout/stderr print any text: a character the encoding cannot write (a lone surrogate from
+    undecodable input, say) is written as a backslash escape instead of aborting the command."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # pragma: no cover - a closed or unusual stream
+                pass
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the CLI, map errors to one red line on stderr and an exit code."""
+    """Entry point: run the CLI, map errors to one red line on stderr and an exit code.
+
+    An unexpected exception (a bug) is reported as one ``internal error`` line with exit code 1;
+    set ``SPATIALMEM_DEBUG=1`` to see its traceback instead.
+    """
+    _tolerant_output()
     err = Console(stderr=True)
     command = typer.main.get_command(app)
     try:
@@ -58,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("[red]interrupted[/red]")
         return 130
+    except Exception as exc:  # a bug: one line for the user, the traceback only on request
+        if os.environ.get("SPATIALMEM_DEBUG"):
+            raise
+        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}; this is a bug in spatialmem, please "
+                  "report it (SPATIALMEM_DEBUG=1 shows the traceback)", markup=True, highlight=False, soft_wrap=True)
+        return 1
     return 0
 
 

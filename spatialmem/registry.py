@@ -51,6 +51,11 @@ def register(kind: str, name: str, target: str, *, extra: str | None = None, doc
     _REGISTRY[(kind, name)] = BackendSpec(kind, name, target, extra, doc)
 
 
+def unregister(kind: str, name: str) -> None:
+    """Remove a registered backend (a no-op when it is not registered)."""
+    _REGISTRY.pop((kind, name), None)
+
+
 def _load_entry_points() -> None:
     global _ENTRY_POINTS_LOADED
     if _ENTRY_POINTS_LOADED:

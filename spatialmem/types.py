@@ -23,6 +23,9 @@ from spatialmem.geometry.boxes import OrientedBox
 #: An object counts as *seen* in a frame when its mask covers at least this fraction of the image
 #: (500 px at 640x480): the benchmark's first-visible rule and the builder's first_seen_s rule.
 VISIBLE_MASK_FRACTION = 500.0 / (640 * 480)
+# The largest world coordinate or box size (metres) any input may carry: a scene is a few rooms, and
+# far-out values (1e308) would only overflow into inf in distances and areas.
+MAX_WORLD_M = 1.0e5
 
 __all__ = [
     "VISIBLE_MASK_FRACTION",

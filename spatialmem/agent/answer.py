@@ -31,9 +31,11 @@ class AnswerRecord:
         value_type: the query-language type of the answer value.
         trace: the interpreter's trace lines.
         error: one-line message on failure, else None.
-        error_kind: ``planning`` | ``check`` | ``runtime`` | ``llm`` | ``other`` on failure.
+        error_kind: ``planning`` | ``check`` | ``runtime`` | ``llm`` | ``other`` on failure (for records).
         timings: seconds per phase (``plan_s``, ``run_s``, ``total_s``).
         notes: planner notes (inferred form, LLM repair rounds, vision answer ...).
+        failure: the exception itself on failure (not serialised): the command line re-raises it, so
+            its class gives the exit code.
     """
 
     id: str
@@ -47,6 +49,7 @@ class AnswerRecord:
     error_kind: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
+    failure: SpatialMemError | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +65,17 @@ class AnswerRecord:
             "timings": dict(self.timings),
             "notes": dict(self.notes),
         }
+
+
+# the record's error_kind for each failure class (most specific first: a runtime error is a ProgramError)
+ERROR_KINDS: tuple[tuple[type[SpatialMemError], str], ...] = (
+    (LLMError, "llm"), (PlanningError, "planning"), (ProgramRuntimeError, "runtime"), (ProgramError, "check"),
+)
+
+
+def error_kind(exc: SpatialMemError) -> str:
+    """``llm`` | ``planning`` | ``runtime`` | ``check`` | ``other``: how a failure is recorded."""
+    return next((kind for cls, kind in ERROR_KINDS if isinstance(exc, cls)), "other")
 
 
 def option_letters(options) -> set[str]:
@@ -109,31 +123,25 @@ def answer_question(question: Question, memory, planner: Planner, summary: dict 
     summary = summary if summary is not None else memory.summary()
     program, planner_name, notes = "", getattr(planner, "name", type(planner).__name__), {}
 
-    def fail(kind: str, message: str) -> AnswerRecord:
+    def fail(exc: SpatialMemError, message: str | None = None) -> AnswerRecord:
         timings["total_s"] = time.perf_counter() - t0
-        return AnswerRecord(question.id, "", False, program, planner_name, error=message, error_kind=kind,
-                            timings=timings, notes=notes)
+        return AnswerRecord(question.id, "", False, program, planner_name, error=message or str(exc),
+                            error_kind=error_kind(exc), timings=timings, notes=notes, failure=exc)
 
     try:
         plan = planner.plan(question, summary, memory)
-    except LLMError as exc:
+    except (LLMError, PlanningError) as exc:
         timings["plan_s"] = time.perf_counter() - t0
-        return fail("llm", str(exc))
-    except PlanningError as exc:
-        timings["plan_s"] = time.perf_counter() - t0
-        return fail("planning", str(exc))
+        return fail(exc)
     timings["plan_s"] = time.perf_counter() - t0
     program, planner_name, notes = plan.program, plan.planner, dict(plan.notes)
     t1 = time.perf_counter()
     try:
         # a planner that already ran the program on this memory (the LLM planner's dry run) hands its result over
         result = plan.result if plan.result is not None else run_program(program, memory)
-    except ProgramRuntimeError as exc:
+    except ProgramError as exc:  # rejected by the checker, or failed while running
         timings["run_s"] = time.perf_counter() - t1
-        return fail("runtime", _diag_text(exc))
-    except ProgramError as exc:
-        timings["run_s"] = time.perf_counter() - t1
-        return fail("check", _diag_text(exc))
+        return fail(exc, _diag_text(exc))
     timings["run_s"] = time.perf_counter() - t1
     answer = format_answer(result.answer_text, question)
     images = result.images
@@ -149,6 +157,7 @@ def answer_question(question: Question, memory, planner: Planner, summary: dict 
             notes["program_answer"] = answer
             answer = format_answer(seen, question)
     timings["total_s"] = time.perf_counter() - t0
+    empty = None if answer else SpatialMemError("the program produced an empty answer")
     return AnswerRecord(
         id=question.id,
         answer=answer,
@@ -157,8 +166,9 @@ def answer_question(question: Question, memory, planner: Planner, summary: dict 
         planner=planner_name,
         value_type=result.value_type,
         trace=result.trace,
-        error=None if answer else "the program produced an empty answer",
-        error_kind=None if answer else "other",
+        error=None if empty is None else str(empty),
+        error_kind=None if empty is None else error_kind(empty),
         timings=timings,
         notes=notes,
+        failure=empty,
     )

@@ -67,7 +67,7 @@ class Transcript:
             return
         row = {"time": round(time.time(), 3), "event": event, **fields}
         line = json.dumps(row, default=str, ensure_ascii=False)
-        with self._lock, self.path.open("a", encoding="utf-8") as fh:
+        with self._lock, self.path.open("a", encoding="utf-8", errors="backslashreplace") as fh:  # lone surrogates
             fh.write(line + "\n")
             fh.flush()
 

@@ -13,12 +13,14 @@ import ast
 import csv
 import json
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from spatialmem.agent.base import Question
 from spatialmem.errors import FormatError, InputError, require_package
+from spatialmem.fsutil import read_user_bytes, require_file
 
 REQUIRED_FIELDS: tuple[str, ...] = ("id", "scene_name", "question", "ground_truth")
 
@@ -154,22 +156,50 @@ def parse_row(raw: object, row: int, where: str) -> BenchQuestion | RowError:
     )
 
 
+class _BadRow(Exception):
+    """A row that cannot even be decoded: the field it concerns and why."""
+
+    def __init__(self, field: str, why: str) -> None:
+        super().__init__(why)
+        self.field = field
+
+
 def _iter_jsonl(path: Path) -> Iterator[tuple[int, object]]:
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield lineno, json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield lineno, exc
+    """Rows of a JSONL file; each line is decoded on its own, so one bad line is one row error."""
+    data = read_user_bytes(path, "question file")
+    if data.startswith(b"\xef\xbb\xbf"):  # UTF-8 byte-order mark
+        data = data[3:]
+    for lineno, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield lineno, _BadRow("<encoding>", f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column "
+                                                f"{exc.start + 1}); save the file as UTF-8")
+            continue
+        try:
+            yield lineno, json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield lineno, _BadRow("<json>", f"invalid JSON ({exc})")
+        except RecursionError:
+            yield lineno, _BadRow("<json>", "invalid JSON (nested too deeply to be a question)")
+
+
+_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (surrogateescape)
 
 
 def _iter_csv(path: Path) -> Iterator[tuple[int, object]]:
-    with path.open(encoding="utf-8", newline="") as fh:
+    """Rows of a CSV file; a row holding bytes that are not UTF-8 becomes a row error naming the field."""
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
         reader = csv.DictReader(fh)
         for i, rec in enumerate(reader, start=2):  # row 1 is the header
-            yield i, {k: v for k, v in rec.items() if k is not None}
+            row = {k: v for k, v in rec.items() if k is not None}
+            bad = [k for k, v in row.items() if _UNDECODED.search(k) or (isinstance(v, str) and _UNDECODED.search(v))]
+            if bad:
+                yield i, _BadRow(ascii(bad[0]), f"field {ascii(bad[0])} is not UTF-8 text; save the file as UTF-8")
+            else:
+                yield i, row
 
 
 def _iter_parquet(path: Path) -> Iterator[tuple[int, object]]:
@@ -193,8 +223,7 @@ def load_questions(path: str | Path, strict: bool = False) -> LoadResult:
         FormatError: unreadable file; duplicate ids; any malformed row when ``strict``.
     """
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"question file {p} does not exist")
+    require_file(p, "question file")
     suffix = p.suffix.lower()
     if suffix in (".jsonl", ".json", ".ndjson"):
         rows = _iter_jsonl(p)
@@ -208,8 +237,8 @@ def load_questions(path: str | Path, strict: bool = False) -> LoadResult:
     seen: dict[str, int] = {}
     error_ids: set[str] = set()
     for row, raw in rows:
-        if isinstance(raw, Exception):
-            item: BenchQuestion | RowError = RowError(row, "<json>", f"{p} row {row}: invalid JSON ({raw})")
+        if isinstance(raw, _BadRow):
+            item: BenchQuestion | RowError = RowError(row, raw.field, f"{p} row {row}: {raw}")
         else:
             item = parse_row(raw, row, str(p))
         if isinstance(item, BenchQuestion) and item.id in seen:

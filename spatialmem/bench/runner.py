@@ -22,10 +22,11 @@ from typing import Any
 
 from spatialmem.agent.answer import AnswerRecord, answer_question
 from spatialmem.agent.base import PlannerConfig, build_planner
-from spatialmem.bench.data import BenchQuestion, RowError, load_questions
+from spatialmem.bench.data import BenchQuestion, LoadResult, RowError, load_questions
 from spatialmem.bench.metrics import score_prediction
 from spatialmem.bench.report import PREDICTIONS, PredictionWriter, read_predictions, write_report
 from spatialmem.errors import InputError, SpatialMemError
+from spatialmem.fsutil import check_output_dir, folder_lock
 
 MAX_TRACE_LINES = 40
 
@@ -70,13 +71,19 @@ class EvalConfig:
 
 @dataclass(frozen=True)
 class EvalResult:
-    """What a run did: counts and the summary written to ``out/summary.json``."""
+    """What a run did: counts and the summary written to ``out/summary.json``.
+
+    ``answered``: rows handled by this run (failures included); ``failed_now``: of those, the failed
+    ones; ``n_rows`` / ``n_ok``: rows of the question file in the report, and how many were answered.
+    """
 
     out: Path
     answered: int
     skipped: int
     failed_now: int
     summary: dict[str, Any]
+    n_rows: int = 0
+    n_ok: int = 0
 
 
 def _default_loader(path: Path):
@@ -210,18 +217,24 @@ def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = N
         planner: a ready planner object; built from ``config.planner`` through the registry when None.
 
     Raises:
-        InputError: missing question file / memories folder, bad settings.
+        InputError: missing question file / memories folder, bad settings, an output path that is a
+            file, or another run writing to the same output folder.
     """
     if not config.memories.is_dir():
         raise InputError(f"--memories {config.memories} is not a folder (expected one memory per scene inside)")
+    out = check_output_dir(config.out, "--out")
     loaded = load_questions(config.questions)
-    out = config.out
     pconf = config.planner_config
     if pconf.transcript_dir is None and config.planner != "template" and pconf.llm is not None:
         pconf = PlannerConfig(pconf.llm, pconf.max_repairs, out / "transcripts", pconf.use_vision)
     if planner is None:  # before anything is written: a misconfigured planner fails fast
         planner = build_planner(config.planner, pconf)
-    out.mkdir(parents=True, exist_ok=True)
+    with folder_lock(out, "another spatialmem eval"):  # two runs on one folder would duplicate rows
+        return _run_locked(config, pconf, loaded, planner, out, progress, memory_loader)
+
+
+def _run_locked(config: EvalConfig, pconf: PlannerConfig, loaded: LoadResult, planner: Any, out: Path,
+                progress: Callable[[int, int], None] | None, memory_loader: Callable[[Path], Any] | None) -> EvalResult:
     pred_path = out / PREDICTIONS
     previous = read_predictions(pred_path)
 
@@ -290,4 +303,5 @@ def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = N
     }
     summary = write_report(out, rows, meta, chart=config.chart)
     summary["meta"]["report_s"] = round(time.perf_counter() - t0, 3)
-    return EvalResult(out=out, answered=total, skipped=skipped, failed_now=failed_now, summary=summary)
+    return EvalResult(out=out, answered=total, skipped=skipped, failed_now=failed_now, summary=summary,
+                      n_rows=len(rows), n_ok=sum(1 for r in rows if r.get("ok")))

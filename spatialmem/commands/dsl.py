@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from spatialmem.errors import InputError, ProgramError, ProgramRuntimeError
+from spatialmem.fsutil import check_output_dir, read_user_text
 
 
 def _source(program: Path | None, expr: str | None) -> tuple[str, str]:
@@ -21,12 +22,8 @@ def _source(program: Path | None, expr: str | None) -> tuple[str, str]:
         raise InputError("give exactly one program: a file (spatialmem run MEM program.sm) or -e 'answer(...)'")
     if expr is not None:
         return expr, "<-e>"
-    if not program.is_file():
-        raise InputError(f"program file {program} does not exist")
-    try:
-        return program.read_text(encoding="utf-8"), str(program)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read program file {program}: {exc}") from exc
+    assert program is not None
+    return read_user_text(program, "program file"), str(program)
 
 
 def _load(mem: Path):
@@ -62,6 +59,8 @@ def run(
 
     out, err = Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
     source, name = _source(program, expr)
+    if save_images is not None:
+        check_output_dir(save_images, "--save-images")
     try:
         parse(source)  # syntax errors before the (slower) memory load
         mem = _load(memory)

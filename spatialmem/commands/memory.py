@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from spatialmem.errors import InputError
+from spatialmem.fsutil import check_output_file
 
 
 def _check_out(out: Path, overwrite: bool) -> None:
@@ -195,12 +196,12 @@ def inspect(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Show a memory: room area, frames, source layout, depth scale, up axis, floor and the instances."""
-    from spatialmem.memory.store import _json_default, load_memory
+    from spatialmem.memory.store import json_default, load_memory
 
     memory = load_memory(mem)
     info = _inspect_dict(memory)
     if as_json:
-        typer.echo(json.dumps(info, indent=2, default=_json_default))
+        typer.echo(json.dumps(info, indent=2, default=json_default))
         return
     con = Console()
     area = "unknown" if info["room_area_m2"] is None else f"{info['room_area_m2']:.2f} m²"
@@ -224,7 +225,7 @@ def inspect(
 def render(
     mem: Path = typer.Argument(..., help="Memory directory."),
     topdown: Path = typer.Option(..., "--topdown", help="PNG file to write (replaced if it exists)."),
-    width: int = typer.Option(800, "--width", min=64, help="Image width in pixels."),
+    width: int = typer.Option(800, "--width", min=64, max=8192, help="Image width in pixels."),
 ) -> None:
     """Render a bird's-eye map of a memory (points, labelled boxes, camera path) to a PNG."""
     from PIL import Image
@@ -232,11 +233,9 @@ def render(
     from spatialmem.memory.store import load_memory
     from spatialmem.memory.topdown import render_topdown
 
+    check_output_file(topdown, "--topdown")  # before the work: a directory, or a folder that does not exist
     memory = load_memory(mem)
     img = render_topdown(memory, width_px=width)
-    if topdown.is_dir():
-        raise InputError(f"{topdown} is a directory; give a .png file path")
-    topdown.parent.mkdir(parents=True, exist_ok=True)
     tmp = topdown.parent / f".{topdown.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
         Image.fromarray(img).save(tmp, format="PNG")

@@ -6,6 +6,7 @@ LLM settings are shared by both commands and turned into an :class:`LLMConfig` b
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +16,13 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from spatialmem.errors import LLMError, PlanningError, ProgramError, ProgramRuntimeError, SpatialMemError
+from spatialmem.agent.base import PlannerConfig
+from spatialmem.agent.llm_client import LLMConfig
+from spatialmem.errors import NothingAnsweredError
+
+# the LLM and planner defaults are declared once, on the config dataclasses; the options show them
+_LLM = {f.name: f.default for f in dataclasses.fields(LLMConfig)}
+_PLANNER = {f.name: f.default for f in dataclasses.fields(PlannerConfig)}
 
 PlannerOpt = Annotated[str, typer.Option("--planner", help="template | llm | chain (template first, then LLM).")]
 BaseUrlOpt = Annotated[
@@ -36,19 +43,8 @@ def llm_config_from_options(base_url: str, model: str, api_key_env: str, tempera
     """An :class:`~spatialmem.agent.llm_client.LLMConfig`, or None when no model is given."""
     if not model:
         return None
-    from spatialmem.agent.llm_client import LLMConfig
-
     return LLMConfig(base_url=base_url or None, model=model, api_key_env=api_key_env, temperature=temperature,
                      timeout_s=timeout_s, max_retries=retries, backoff=backoff, vision_model=vision_model or None)
-
-
-_ERRORS = {"planning": PlanningError, "check": ProgramError, "runtime": ProgramRuntimeError, "llm": LLMError,
-           "other": SpatialMemError}
-
-
-def _error_class(kind: str | None) -> type[SpatialMemError]:
-    """The error (and so the exit code) for a failed record's ``error_kind``; unknown kinds exit 1."""
-    return _ERRORS.get(kind or "", SpatialMemError)
 
 
 def register(app: typer.Typer) -> None:
@@ -62,20 +58,20 @@ def register(app: typer.Typer) -> None:
         question_type: Annotated[str, typer.Option("--question-type", help="VSI-Bench type, if known.")] = "",
         planner: PlannerOpt = "chain",
         as_json: Annotated[bool, typer.Option("--json", help="Print the whole record as JSON.")] = False,
-        llm_base_url: BaseUrlOpt = "http://127.0.0.1:8000/v1",
+        llm_base_url: BaseUrlOpt = _LLM["base_url"],
         llm_model: ModelOpt = "",
-        llm_api_key_env: KeyEnvOpt = "OPENAI_API_KEY",
-        llm_temperature: TempOpt = 0.0,
-        llm_timeout: TimeoutOpt = 60.0,
-        llm_retries: RetriesOpt = 3,
-        llm_backoff: BackoffOpt = 1.0,
+        llm_api_key_env: KeyEnvOpt = _LLM["api_key_env"],
+        llm_temperature: TempOpt = _LLM["temperature"],
+        llm_timeout: TimeoutOpt = _LLM["timeout_s"],
+        llm_retries: RetriesOpt = _LLM["max_retries"],
+        llm_backoff: BackoffOpt = _LLM["backoff"],
         llm_vision_model: VisionOpt = "",
-        max_repairs: RepairsOpt = 3,
+        max_repairs: RepairsOpt = _PLANNER["max_repairs"],
         transcript_dir: Annotated[Path | None, typer.Option("--transcripts", help="LLM transcript folder.")] = None,
     ) -> None:
         """Answer one question on a memory; prints the answer, the program and its trace."""
         from spatialmem.agent.answer import answer_question
-        from spatialmem.agent.base import PlannerConfig, Question, build_planner
+        from spatialmem.agent.base import Question, build_planner
         from spatialmem.memory.store import load_memory
 
         llm = llm_config_from_options(llm_base_url, llm_model, llm_api_key_env, llm_temperature, llm_timeout,
@@ -98,10 +94,10 @@ def register(app: typer.Typer) -> None:
                     out.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
             if rec.ok:
                 out.print(f"[bold]answer[/bold] {rec.answer}", highlight=False)
-        if not rec.ok:
-            if as_json:
-                raise typer.Exit(_error_class(rec.error_kind).exit_code)
-            raise _error_class(rec.error_kind)(rec.error or "failed")
+        if rec.failure is not None:
+            if as_json:  # the record (with its error) is already printed
+                raise typer.Exit(rec.failure.exit_code)
+            raise rec.failure
 
     @app.command("eval")
     def evaluate(
@@ -118,18 +114,17 @@ def register(app: typer.Typer) -> None:
         retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Re-answer previously failed ids.")] = False,
         limit: Annotated[int | None, typer.Option("--limit", help="Answer at most N pending questions.")] = None,
         chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Write scores.png.")] = True,
-        llm_base_url: BaseUrlOpt = "http://127.0.0.1:8000/v1",
+        llm_base_url: BaseUrlOpt = _LLM["base_url"],
         llm_model: ModelOpt = "",
-        llm_api_key_env: KeyEnvOpt = "OPENAI_API_KEY",
-        llm_temperature: TempOpt = 0.0,
-        llm_timeout: TimeoutOpt = 60.0,
-        llm_retries: RetriesOpt = 3,
-        llm_backoff: BackoffOpt = 1.0,
+        llm_api_key_env: KeyEnvOpt = _LLM["api_key_env"],
+        llm_temperature: TempOpt = _LLM["temperature"],
+        llm_timeout: TimeoutOpt = _LLM["timeout_s"],
+        llm_retries: RetriesOpt = _LLM["max_retries"],
+        llm_backoff: BackoffOpt = _LLM["backoff"],
         llm_vision_model: VisionOpt = "",
-        max_repairs: RepairsOpt = 3,
+        max_repairs: RepairsOpt = _PLANNER["max_repairs"],
     ) -> None:
         """Answer a benchmark's questions on stored memories and score them with the VSI-Bench rules."""
-        from spatialmem.agent.base import PlannerConfig
         from spatialmem.bench.runner import EvalConfig, run_eval
 
         llm = llm_config_from_options(llm_base_url, llm_model, llm_api_key_env, llm_temperature, llm_timeout,
@@ -158,3 +153,6 @@ def register(app: typer.Typer) -> None:
         if s["n_failed"]:
             con.print(f"[yellow]{s['n_failed']} failed question(s) scored 0: {s['failures']} "
                       f"(see 'error' in {out / 'predictions.jsonl'})[/yellow]")
+        if result.n_rows and not result.n_ok:
+            raise NothingAnsweredError(f"not one of the {result.n_rows} question(s) was answered: {s['failures']}; "
+                                       f"see 'error' in {out / 'predictions.jsonl'}")

@@ -47,6 +47,7 @@ _FRIENDLY = {
 }
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _STRINGS = re.compile(r'"([^"\\\n]|\\.)*"?|\'([^\'\\\n]|\\.)*\'?')
 _KEYWORDS = re.compile(r"(?<![\w.])(" + "|".join(k for k in _UNSUPPORTED if k != "print") + r")(?![\w(])")
 
@@ -56,6 +57,14 @@ class _NumberOutOfRange(Exception):
 
     def __init__(self, token: Token) -> None:
         super().__init__(str(token))
+        self.token = token
+
+
+class _BadString(Exception):
+    """Raised from the string callback for a literal whose escapes do not make text (a lone surrogate)."""
+
+    def __init__(self, token: Token, why: str) -> None:
+        super().__init__(why)
         self.token = token
 
 
@@ -159,7 +168,10 @@ class _ToAst(Transformer):
         return ast.Num(_tspan(c[0]), value, text.isdigit())
 
     def string(self, c):
-        return ast.Str(_tspan(c[0]), _unquote(str(c[0])))
+        value = _unquote(str(c[0]))
+        if not value.isascii() and _SURROGATE.search(value):
+            raise _BadString(c[0], "an escape such as \\ud800 makes a lone surrogate, which is not text")
+        return ast.Str(_tspan(c[0]), value)
 
     def true(self, c):
         return ast.BoolLit(_tspan(c[0]), True)
@@ -200,6 +212,10 @@ def _parse_uncached(source: str) -> ast.Program:
         statements = _parser().parse(source)
     except _NumberOutOfRange as exc:
         raise ProgramError(*_number_error(exc.token, source)) from None
+    except _BadString as exc:
+        d = make("E100", f"bad string literal: {exc}", _tspan(exc.token), source,
+                 hint="write plain text; to mean a backslash, write \\\\")
+        raise ProgramError(d.render(), (d,)) from None
     except VisitError as exc:  # a callback failed: an out-of-range number or a malformed string escape
         if isinstance(exc.orig_exc, _NumberOutOfRange):
             raise ProgramError(*_number_error(exc.orig_exc.token, source)) from None
@@ -229,6 +245,13 @@ def parse(source: str) -> ast.Program:
     if len(source) > MAX_SOURCE_CHARS:
         d = Diagnostic("E300", f"program is {len(source)} characters long; the limit is {MAX_SOURCE_CHARS}",
                        hint="write a shorter program: a few assignments and one answer(...)")
+        raise ProgramError(d.render(), (d,))
+    bad = None if source.isascii() else _SURROGATE.search(source)
+    if bad is not None:  # e.g. undecodable bytes passed through the command line
+        line = source.count("\n", 0, bad.start()) + 1
+        column = bad.start() - (source.rfind("\n", 0, bad.start()) + 1) + 1
+        d = Diagnostic("E100", f"the program contains a character that is not valid text ({ascii(bad.group())})",
+                       line, column, "write the program as UTF-8 text")
         raise ProgramError(d.render(), (d,))
     try:
         return _parse_cached(source)

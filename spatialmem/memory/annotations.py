@@ -30,15 +30,18 @@ from typing import Any
 
 import numpy as np
 
-from spatialmem.errors import FormatError, InputError
+from spatialmem.errors import FormatError
+from spatialmem.fsutil import read_user_text
 from spatialmem.geometry.boxes import OrientedBox, fit_gravity_aligned, polygon_area, signed_area
 from spatialmem.memory.scene import ObjectInstance, Room, SceneMemory
+from spatialmem.types import MAX_WORLD_M
 
 _ORTHO_TOL = 1e-3
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    """A finite JSON number within the world bound (+-MAX_WORLD_M: 1e308 is not a length)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) <= MAX_WORLD_M
 
 
 def _vec3(obj: dict, key: str, where: str, positive: bool = False) -> np.ndarray:
@@ -48,6 +51,7 @@ def _vec3(obj: dict, key: str, where: str, positive: bool = False) -> np.ndarray
         ok = all(x > 0 for x in v)
     if not ok:
         kind = "positive numbers" if positive else "finite numbers"
+        kind += f" of at most {MAX_WORLD_M:g} in size"
         raise FormatError(f"{where}.{key}: expected 3 {kind}, got {json.dumps(v)[:80]}")
     return np.array(v, dtype=np.float64)
 
@@ -105,7 +109,8 @@ def _parse_object(i: int, obj: Any) -> tuple[str, OrientedBox, float | None, lis
     size = _vec3(obj, "size", where, positive=True)
     axes = np.eye(3) if obj.get("axes") is None else _axes(obj["axes"], where)
     fs = obj.get("first_seen_s")
-    if fs is not None and not (_is_number(fs) and fs >= 0):
+    if fs is not None and not (isinstance(fs, (int, float)) and not isinstance(fs, bool) and math.isfinite(fs)
+                               and fs >= 0):
         raise FormatError(f"{where}.first_seen_s: expected a number of seconds >= 0 or null, got {json.dumps(fs)[:80]}")
     box, note = gravity_aligned(OrientedBox(center, size, axes))
     notes = [f"{where}: {note}"] if note else []
@@ -150,6 +155,8 @@ def _parse_room(room: Any) -> tuple[Room | None, list[str]]:
             notes.append(f"room: area_m2 {area:g} differs from the polygon's area {pa:.3f}; keeping area_m2")
     floor_z = float(room.get("floor_z") or 0.0)
     ceiling = room.get("ceiling_z")
+    if ceiling is not None and ceiling <= floor_z:
+        raise FormatError(f"room.ceiling_z: {ceiling:g} is not above floor_z {floor_z:g}; the ceiling must be higher")
     return Room(floor_z, poly_arr, float(area), None if ceiling is None else float(ceiling)), notes
 
 
@@ -190,19 +197,18 @@ def import_annotations(path: str | os.PathLike) -> SceneMemory:
     """Read an annotation JSON file and build a memory from it (boxes only, no points, no cameras).
 
     Raises:
-        InputError: the file does not exist.
+        InputError: the file does not exist, is a directory or is not UTF-8 text.
         FormatError: the file is not JSON or does not follow the schema; the message names the file,
             the object index and the field.
     """
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: no such annotation file")
+    text = read_user_text(p, "annotation file")
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"{p}: not a UTF-8 text file ({exc.reason})") from None
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FormatError(f"{p}: not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise FormatError(f"{p}: JSON nested too deeply to be an annotation file") from None
     try:
         return parse_annotations(data, default_scene_id=p.stem, source_file=str(p))
     except FormatError as exc:

@@ -39,7 +39,7 @@ import numpy as np
 from PIL import Image
 
 from spatialmem.errors import InputError, StoreError
-from spatialmem.fsutil import remove_stale_partials, swap_into_place, temp_sibling
+from spatialmem.fsutil import swap_into_place, sweep_stale_partials, temp_sibling
 from spatialmem.geometry.boxes import OrientedBox
 from spatialmem.memory.scene import CameraRecord, Keyframe, ObjectInstance, Room, SceneMemory
 from spatialmem.types import Intrinsics
@@ -75,12 +75,40 @@ def _arr_to_json(a: np.ndarray) -> str:
     return json.dumps({"dtype": a.dtype.str, "shape": list(a.shape), "data": a.ravel().tolist()})
 
 
-def _arr_from_json(text: str) -> np.ndarray:
+def _arr_from_json(text: str, shape: tuple[int, ...] | None = None, where: str = "array") -> np.ndarray:
+    """Decode an array; with ``shape`` (-1 = any length) it must have that shape and only finite numbers."""
     d = json.loads(text)
-    return np.array(d["data"], dtype=np.dtype(d["dtype"])).reshape(d["shape"])
+    a = np.array(d["data"], dtype=np.dtype(d["dtype"])).reshape(d["shape"])
+    if shape is not None:
+        if a.ndim != len(shape) or any(want not in (-1, got) for want, got in zip(shape, a.shape)):
+            raise ValueError(f"{where}: expected shape {shape}, found {a.shape}")
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise ValueError(f"{where}: contains a value that is not a finite number")
+    return a
 
 
-def _json_default(o: Any) -> Any:
+def _finite(v: Any, where: str, *, optional: bool = False, minimum: float | None = None) -> float | None:
+    """``v`` as a finite float (None allowed when ``optional``); ValueError naming ``where`` otherwise."""
+    if v is None and optional:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
+        raise ValueError(f"{where}: expected a finite number, found {v!r}")
+    if minimum is not None and v < minimum:
+        raise ValueError(f"{where}: expected a number >= {minimum:g}, found {v!r}")
+    return float(v)
+
+
+def _int_list(text: str, where: str) -> tuple[int, ...]:
+    """A JSON list of integers (e.g. keyframe indices); ValueError for anything else (1e999, NaN, text)."""
+    values = json.loads(text)
+    if not isinstance(values, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**63 for v in values):
+        raise ValueError(f"{where}: expected a list of integers, found {text[:80]}")
+    return tuple(values)
+
+
+def json_default(o: Any) -> Any:
+    """``json.dumps(default=...)`` for metadata: numpy arrays and scalars, sets, paths."""
     if isinstance(o, np.ndarray):
         return o.tolist()
     if isinstance(o, np.generic):
@@ -135,7 +163,7 @@ def save_memory(memory: SceneMemory, path: str | os.PathLike, *, overwrite: bool
                 "refusing to replace it, choose another output path"
             )
     target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_partials(target)
+    sweep_stale_partials(target.parent)
     tmp = temp_sibling(target)
     try:
         tmp.mkdir()
@@ -199,7 +227,7 @@ def _write_dir(memory: SceneMemory, root: Path) -> None:
         ("format", FORMAT_NAME),
         ("schema_version", str(SCHEMA_VERSION)),
         ("scene_id", str(memory.scene_id)),
-        ("metadata", json.dumps(memory.metadata, default=_json_default)),
+        ("metadata", json.dumps(memory.metadata, default=json_default)),
         ("created", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")),
     ]
 
@@ -251,8 +279,10 @@ def load_memory(path: str | os.PathLike) -> SceneMemory:
         return _read(con, root, db)
     except sqlite3.Error as exc:
         raise StoreError(f"{db}: corrupted or not a memory database ({exc}); re-create the memory") from exc
-    except (KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:
+    except (KeyError, ValueError, TypeError, OverflowError, json.JSONDecodeError) as exc:
         raise StoreError(f"{db}: malformed content ({type(exc).__name__}: {exc}); re-create the memory") from exc
+    except RecursionError:
+        raise StoreError(f"{db}: malformed content (JSON nested too deeply); re-create the memory") from None
     finally:
         con.close()
 
@@ -278,24 +308,34 @@ def _read(con: sqlite3.Connection, root: Path, db: Path) -> SceneMemory:
         "SELECT id, category, center, size, axes, first_seen_s, last_seen_s, n_observations, keyframe_indices, "
         "n_points, points_file, feature_file FROM instances ORDER BY id"
     ):
-        box = OrientedBox(_arr_from_json(center), _arr_from_json(size), _arr_from_json(axes))
+        where = f"instance {iid}"
+        size_m = _arr_from_json(size, (3,), f"{where} size")
+        if not (size_m >= 0).all():
+            raise ValueError(f"{where} size: box sizes must be >= 0, found {size_m.tolist()}")
+        box = OrientedBox(_arr_from_json(center, (3,), f"{where} center"), size_m,
+                          _arr_from_json(axes, (3, 3), f"{where} axes"))
+        fs = _finite(fs, f"{where} first_seen_s", optional=True)
+        ls = _finite(ls, f"{where} last_seen_s", optional=True)
         if pfile:
             pts = _load_npy(root, pfile)
             if pts.ndim != 2 or pts.shape != (n_pts, 3):
                 raise StoreError(f"{root / pfile}: expected ({n_pts}, 3) points, found shape {pts.shape}")
+            if not np.isfinite(pts).all():
+                raise StoreError(f"{root / pfile}: contains points that are not finite numbers; re-create the memory")
         else:
             pts = np.zeros((0, 3), np.float32)
         feat = _load_npy(root, ffile) if ffile else None
         instances.append(ObjectInstance(
             id=int(iid), category=cat, box=box, points_world=pts, first_seen_s=fs, last_seen_s=ls,
-            n_observations=int(nobs), keyframe_indices=tuple(int(k) for k in json.loads(kfi)), feature=feat,
+            n_observations=int(nobs), keyframe_indices=_int_list(kfi, f"{where} keyframe_indices"), feature=feat,
         ))
 
     cameras = tuple(
-        CameraRecord(int(fi), float(ts), _arr_from_json(pose), Intrinsics.from_dict(json.loads(intr)))
-        for fi, ts, pose, intr in con.execute(
+        CameraRecord(int(fi), _finite(ts, f"camera {seq} timestamp_s"),
+                     _arr_from_json(pose, (4, 4), f"camera {seq} pose"), Intrinsics.from_dict(json.loads(intr)))
+        for seq, (fi, ts, pose, intr) in enumerate(con.execute(
             "SELECT frame_index, timestamp_s, world_from_camera, intrinsics FROM cameras ORDER BY seq"
-        )
+        ))
     )
     keyframes = []
     for fi, ts, pose, intr, rgb_file, ids in con.execute(
@@ -304,8 +344,8 @@ def _read(con: sqlite3.Connection, root: Path, db: Path) -> SceneMemory:
     ):
         rgb = _load_png(root, rgb_file) if rgb_file.endswith(".png") else _load_npy(root, rgb_file)
         keyframes.append(Keyframe(
-            int(fi), float(ts), _arr_from_json(pose), Intrinsics.from_dict(json.loads(intr)), rgb,
-            tuple(int(i) for i in json.loads(ids)),
+            int(fi), _finite(ts, f"keyframe {fi} timestamp_s"), _arr_from_json(pose, (4, 4), f"keyframe {fi} pose"),
+            Intrinsics.from_dict(json.loads(intr)), rgb, _int_list(ids, f"keyframe {fi} instance_ids"),
         ))
 
     room = None
@@ -314,9 +354,17 @@ def _read(con: sqlite3.Connection, root: Path, db: Path) -> SceneMemory:
         raise StoreError(f"{db}: table room has {len(rows)} rows, expected at most one")
     if rows:
         fz, area, cz, poly = rows[0]
-        room = Room(float(fz), _arr_from_json(poly), float(area), None if cz is None else float(cz))
+        floor_z = _finite(fz, "room floor_z")
+        ceiling_z = _finite(cz, "room ceiling_z", optional=True)
+        if ceiling_z is not None and floor_z is not None and ceiling_z <= floor_z:
+            raise ValueError(f"room: ceiling_z {ceiling_z:g} is not above floor_z {floor_z:g}")
+        room = Room(float(fz), _arr_from_json(poly, (-1, 2), "room floor_polygon"),
+                    _finite(area, "room area_m2", minimum=0.0), ceiling_z)
 
     points = _load_npy(root, f"{ARRAYS_DIR}/points_world.npy", optional=True)
+    if points is not None and (points.ndim != 2 or points.shape[1:] != (3,) or not np.isfinite(points).all()):
+        raise StoreError(f"{root / ARRAYS_DIR / 'points_world.npy'}: expected (P, 3) finite points; "
+                         "re-create the memory")
     colors = _load_npy(root, f"{ARRAYS_DIR}/colors_rgb.npy", optional=True)
     return SceneMemory(
         scene_id=meta["scene_id"],

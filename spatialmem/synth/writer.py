@@ -27,7 +27,7 @@ from PIL import Image
 
 from spatialmem import registry
 from spatialmem.errors import InputError, MissingDependencyError, RenderError, require_package
-from spatialmem.fsutil import remove_stale_partials, swap_into_place, temp_sibling
+from spatialmem.fsutil import swap_into_place, sweep_stale_partials, temp_sibling
 from spatialmem.synth import catalog
 from spatialmem.synth.camera_path import camera_path
 from spatialmem.synth.layout import layout_room
@@ -183,7 +183,7 @@ def write_scene(out_dir: str | os.PathLike, seed: int, config: SynthConfig = Syn
     if dest.exists() and not overwrite:
         raise InputError(f"{dest} already exists; pass --overwrite to replace it or choose another --out")
     out_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_partials(dest)
+    sweep_stale_partials(out_dir)  # also what killed runs left under other names
     tmp = temp_sibling(dest)
     try:
         _write_into(tmp, seed, config, progress)

@@ -1,4 +1,4 @@
-"""Fixtures for planner tests: a hand-built SceneMemory and a real OpenAI-compatible HTTP server."""
+"""Fixtures for planner tests: a real OpenAI-compatible HTTP server (the memory is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,35 +7,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import numpy as np
 import pytest
-
-from spatialmem.geometry.boxes import OrientedBox
-from spatialmem.memory.scene import ObjectInstance, Room, SceneMemory
-
-# category, centre (x, y, z), size (sx, sy, sz), first_seen_s
-OBJECTS = [
-    ("sofa", (1.0, 1.0, 0.4), (2.0, 0.9, 0.8), 0.5),
-    ("tv", (1.0, 4.0, 1.0), (1.2, 0.1, 0.7), 3.0),
-    ("lamp", (3.5, 2.0, 0.8), (0.3, 0.3, 1.6), 5.0),
-    ("chair", (2.5, 3.0, 0.45), (0.5, 0.5, 0.9), 7.0),
-    ("chair", (4.0, 3.5, 0.45), (0.5, 0.5, 0.9), 8.0),
-    ("trash bin", (0.3, 2.5, 0.2), (0.3, 0.3, 0.4), 9.5),
-]
-
-
-def make_memory(scene_id: str = "scene_test") -> SceneMemory:
-    instances = tuple(
-        ObjectInstance(id=i + 1, category=cat, box=OrientedBox.from_yaw(c, s, 0.0), first_seen_s=t, last_seen_s=t + 1)
-        for i, (cat, c, s, t) in enumerate(OBJECTS)
-    )
-    poly = np.array([[0, 0], [5, 0], [5, 5], [0, 5]], dtype=np.float64)
-    return SceneMemory(scene_id=scene_id, instances=instances, room=Room(0.0, poly, 25.0, 2.6))
-
-
-@pytest.fixture
-def memory() -> SceneMemory:
-    return make_memory()
 
 
 def completion(text: str, model: str = "test-model") -> dict:

@@ -7,16 +7,13 @@ import socket
 
 import pytest
 
+from spatialmem import dsl
 from spatialmem.agent.answer import answer_question
 from spatialmem.agent.base import PlannerConfig, Question, build_planner
 from spatialmem.agent.llm_client import LLMClient, LLMConfig
 from spatialmem.agent.llm_planner import LLMPlanner
 from spatialmem.agent.prompts import extract_program
 from spatialmem.errors import InputError, LLMError
-
-dsl = pytest.importorskip("spatialmem.dsl")
-if not hasattr(dsl, "run_program"):  # pragma: no cover - only while the query language is being written
-    pytest.skip("spatialmem.dsl is not complete yet", allow_module_level=True)
 
 BAD = 'answer(distance(the("sofa"), 3))'
 GOOD = 'answer(distance(the("sofa"), the("tv")))'

@@ -10,8 +10,7 @@ from typer.testing import CliRunner
 
 from spatialmem.commands import qa
 from spatialmem.errors import InputError, PlanningError
-
-store = pytest.importorskip("spatialmem.memory.store")
+from spatialmem.memory import store
 
 
 @pytest.fixture

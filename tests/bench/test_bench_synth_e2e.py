@@ -14,15 +14,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from spatialmem import sources
 from spatialmem.agent.answer import answer_question
 from spatialmem.agent.template import TemplatePlanner
 from spatialmem.bench.data import load_questions
 from spatialmem.bench.metrics import MC_TYPES, score_prediction
 from spatialmem.bench.runner import EvalConfig, run_eval
 from spatialmem.geometry.boxes import OrientedBox
+from spatialmem.memory import builder, store
 from spatialmem.memory.scene import ObjectInstance, Room, SceneMemory
-
-writer = pytest.importorskip("spatialmem.synth.writer")
+from spatialmem.synth import writer
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +64,6 @@ def test_oracle_memory_agrees_with_the_generator(tiny_scene):
 
 
 def test_full_chain_plans_and_checks_every_question(tiny_scene, tmp_path):
-    builder = pytest.importorskip("spatialmem.memory.builder")
-    sources = pytest.importorskip("spatialmem.sources")
-    store = pytest.importorskip("spatialmem.memory.store")
     memory = builder.build_memory(sources.open_source(tiny_scene), builder.BuilderConfig())
     store.save_memory(memory, tmp_path / "memories" / tiny_scene.name)
     res = run_eval(EvalConfig(tiny_scene / "questions.jsonl", tmp_path / "memories", tmp_path / "out", chart=False))

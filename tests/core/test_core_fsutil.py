@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from spatialmem.fsutil import remove_stale_partials, swap_into_place, temp_sibling
+from spatialmem.fsutil import swap_into_place, sweep_stale_partials, temp_sibling
 
 
 def _dir(path, text):
@@ -41,11 +41,12 @@ def test_failed_second_rename_puts_the_old_target_back(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["t"]
 
 
-def test_remove_stale_partials_keeps_live_runs_and_old_folders(tmp_path):
+def test_sweep_stale_partials_keeps_live_runs_and_old_folders(tmp_path):
     target = tmp_path / "t"
     mine = _dir(temp_sibling(target), "live")
     dead = _dir(tmp_path / ".t.partial-999999999-deadbeef", "x")
     old = _dir(tmp_path / ".t.old-999999999-deadbeef", "x")
-    other = _dir(tmp_path / ".u.partial-999999999-deadbeef", "x")
-    assert remove_stale_partials(target) == [dead]
-    assert mine.exists() and old.exists() and other.exists() and not dead.exists()
+    other = _dir(tmp_path / ".u.partial-999999998-deadbeef", "x")  # a dead run that wrote another name
+    plain = _dir(tmp_path / "t.partial-999999999-deadbeef", "x")  # not hidden: not ours
+    assert sorted(sweep_stale_partials(tmp_path)) == sorted([dead, other])
+    assert mine.exists() and old.exists() and plain.exists() and not dead.exists() and not other.exists()

@@ -11,7 +11,16 @@ def test_unknown_backend_lists_choices():
         registry.spec("geometry", "nope")
 
 
-def test_register_and_build_roundtrip():
+@pytest.fixture
+def testkind():
+    """The kind the tests register under; every backend of it is removed afterwards."""
+    yield "testkind"
+    for name in registry.names("testkind"):
+        registry.unregister("testkind", name)
+    assert registry.names("testkind") == []
+
+
+def test_register_and_build_roundtrip(testkind):
     registry.register("testkind", "dict", "builtins:dict", doc="plain dict")
     assert "dict" in registry.names("testkind")
     assert registry.build("testkind", "dict", a=1) == {"a": 1}
@@ -19,7 +28,7 @@ def test_register_and_build_roundtrip():
         registry.register("testkind", "bad", "no_colon")
 
 
-def test_missing_module_names_the_extra():
+def test_missing_module_names_the_extra(testkind):
     registry.register("testkind", "ghost", "spatialmem_no_such_module:X", extra="render")
     with pytest.raises(MissingDependencyError, match=r"pip install 'spatialmem\[render\]'"):
         registry.resolve("testkind", "ghost")

@@ -10,8 +10,7 @@ import pytest
 from spatialmem.dsl import run_program
 from spatialmem.geometry.boxes import OrientedBox, box_distance
 from spatialmem.geometry.directions import classify_direction, view_angle_deg
-
-importer = pytest.importorskip("spatialmem.memory.annotations")
+from spatialmem.memory import annotations as importer
 
 
 def _scene(tmp_path):

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-store = pytest.importorskip("spatialmem.memory.store")
-cli = pytest.importorskip("spatialmem.cli")
+from spatialmem import cli
+from spatialmem.memory import store
 
 
 class _Result:

@@ -171,5 +171,5 @@ def test_top_level_not_an_object(tmp_path):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(InputError, match="no such annotation file"):
+    with pytest.raises(InputError, match="annotation file .* does not exist"):
         import_annotations(tmp_path / "nope.json")

@@ -93,6 +93,9 @@ def test_import_bad_file_exits_nonzero_with_one_line(tmp_path, capsys):
 
 def test_render_topdown_png(mem, tmp_path):
     out = tmp_path / "maps" / "top.png"
+    assert main(["render", str(mem), "--topdown", str(out), "--width", "320"]) == 2  # no folder "maps": refused
+    assert not out.parent.exists()
+    out.parent.mkdir()
     assert main(["render", str(mem), "--topdown", str(out), "--width", "320"]) == 0
     img = np.asarray(Image.open(out))
     assert img.shape[1] == 320 and img.shape[2] == 3 and len(np.unique(img.reshape(-1, 3), axis=0)) > 5

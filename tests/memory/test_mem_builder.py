@@ -232,6 +232,7 @@ def test_sighting_fraction_is_exact_when_masks_are_coarser_than_the_id_image(orb
     for f in frames:
         b.step(f)
     mem = b.snapshot()
+    assert len(mem.instances) >= 2
     for inst in mem.instances:
         oid = min(w.boxes, key=lambda t: np.linalg.norm(t[2].center - inst.box.center))[0]
         coarse = [f.instance_ids[::2, ::2] == oid for f in frames]

@@ -1,6 +1,6 @@
-"""Memory fixtures of the DSL tests, built directly as SceneMemory objects (hand-checkable geometry).
+"""Shared fixtures: the hand-built memories every test area uses (one place, hand-checkable geometry).
 
-``living``: a 6 x 5 m room (area 30 m2, ceiling 2.8 m) with axis-aligned boxes:
+``living`` (the query-language tests): a 6 x 5 m room (area 30 m2, ceiling 2.8 m) with axis-aligned boxes:
 
 =====  ============  ====================  =================  ==========
 id     category      centre (m)            size (m)           first seen
@@ -19,6 +19,9 @@ id     category      centre (m)            size (m)           first seen
 Cameras at t = 0..4 s at (1 + t, 1, 1.5) looking along +y; keyframes 10 (sees sofa) and 20 (tv's best view).
 ``points``: the same room, objects carrying surface points (grid samples of their box faces).
 ``empty``: no objects, no room, no cameras. ``boxes_only``: two boxes, no room, no times.
+
+``small room`` (the planner and benchmark tests, :func:`make_small_room`): a 5 x 5 m room (25 m2,
+ceiling 2.6 m) with a sofa, a tv, a lamp, two chairs and (unless ``trash_bin=False``) a trash bin.
 """
 
 from __future__ import annotations
@@ -96,3 +99,38 @@ def memories() -> dict[str, SceneMemory]:
 @pytest.fixture(scope="session")
 def living(memories) -> SceneMemory:
     return memories["living"]
+
+
+# category, centre (x, y, z), size (sx, sy, sz), first_seen_s
+SMALL_ROOM = [
+    ("sofa", (1.0, 1.0, 0.4), (2.0, 0.9, 0.8), 0.5),
+    ("tv", (1.0, 4.0, 1.0), (1.2, 0.1, 0.7), 3.0),
+    ("lamp", (3.5, 2.0, 0.8), (0.3, 0.3, 1.6), 5.0),
+    ("chair", (2.5, 3.0, 0.45), (0.5, 0.5, 0.9), 7.0),
+    ("chair", (4.0, 3.5, 0.45), (0.5, 0.5, 0.9), 8.0),
+    ("trash bin", (0.3, 2.5, 0.2), (0.3, 0.3, 0.4), 9.5),
+]
+
+
+def make_small_room(scene_id: str = "scene_test", trash_bin: bool = True, seen_for_s: float = 1.0) -> SceneMemory:
+    """The small room; each object is last seen ``seen_for_s`` seconds after it was first seen."""
+    objects = SMALL_ROOM if trash_bin else [o for o in SMALL_ROOM if o[0] != "trash bin"]
+    instances = tuple(
+        ObjectInstance(id=i + 1, category=cat, box=OrientedBox.from_yaw(c, s, 0.0), first_seen_s=t,
+                       last_seen_s=t + seen_for_s)
+        for i, (cat, c, s, t) in enumerate(objects)
+    )
+    poly = np.array([[0, 0], [5, 0], [5, 5], [0, 5]], dtype=np.float64)
+    return SceneMemory(scene_id=scene_id, instances=instances, room=Room(0.0, poly, 25.0, 2.6))
+
+
+@pytest.fixture
+def memory() -> SceneMemory:
+    """The small room (planner tests)."""
+    return make_small_room()
+
+
+@pytest.fixture
+def make_memory():
+    """A factory: scene id -> the small room without its trash bin (benchmark tests)."""
+    return lambda scene_id: make_small_room(scene_id, trash_bin=False, seen_for_s=0.0)

@@ -1,4 +1,4 @@
-"""Regression tests of review findings: number limits, non-finite results, answer() misuse, variable categories."""
+"""Number literal limits, non-finite results, answer() misuse and categories held in variables."""
 
 from __future__ import annotations
 
