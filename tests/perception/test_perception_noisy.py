@@ -167,3 +167,12 @@ def test_presets_grow_with_level_and_options_override():
         instance_noise({"miss_rate": 2})
     assert preset_table().count("\n") == 2 + len(dataclasses.fields(inst[0])) + len(dataclasses.fields(geo[0])) - 3
     assert set(PRESETS) == {"low", "medium", "high"}
+
+
+def test_docs_preset_table_is_in_sync():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "perception.md").read_text(encoding="utf-8")
+    block = text.split("<!-- noise-presets:start -->\n", 1)[1].split("\n<!-- noise-presets:end -->", 1)[0]
+    assert block == preset_table(), "regenerate with: python -c 'from spatialmem.perception.noise import " \
+                                    "preset_table; print(preset_table())'"
