@@ -13,6 +13,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from spatialmem.errors import SpatialMemError
 
@@ -23,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (  # in pipeline order, as `spatialmem --help
     "spatialmem.commands.dsl",
     "spatialmem.commands.qa",
     "spatialmem.commands.scale",
+    "spatialmem.commands.latent",
 )
 
 app = typer.Typer(
@@ -71,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except SpatialMemError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("[red]interrupted[/red]")

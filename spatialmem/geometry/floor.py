@@ -123,13 +123,21 @@ class FloorEstimate:
     planes: tuple[tuple[float, float], ...] = ()
 
 
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    """The sorted unique values of an integer array (a sort and a neighbour test: no hashing)."""
+    a = np.sort(a)
+    return a[np.concatenate(([True], a[1:] != a[:-1]))] if len(a) else a
+
+
 class FloorEstimator:
     """Streaming floor finder: the lowest *large* horizontal plane that the cameras stand above.
 
     A height histogram alone locks onto whatever horizontal surface has the most points (a table
     filling the view); here every horizontal-surface peak of the histogram is a candidate plane and its
-    *extent* is measured on a ``cell_m`` grid (cells holding at least ``min_cell_points`` points within
-    ±2 cm of the plane). The floor is the lowest candidate that (a) covers ``min_area_m2`` and at least
+    *extent* is measured on a ``cell_m`` grid: the set of occupied (cell, ``bin_m`` height bin) pairs is
+    kept, and a cell counts for a plane when the plane's ±2 cm band holds at least ``min_cell_share``
+    of the cell's occupied height bins (a wall crossing that height occupies every bin and does not
+    count). The floor is the lowest candidate that (a) covers ``min_area_m2`` and at least
     ``min_area_share`` of the largest candidate, and (b) lies ``min_below_camera_m`` below the median
     camera height. Memory grows with the explored area, never with the frame count.
     """
@@ -137,25 +145,27 @@ class FloorEstimator:
     def __init__(self, bin_m: float = 0.01, cell_m: float = 0.1, z_min: float = -20.0, z_max: float = 20.0) -> None:
         self.hist = HeightHistogram(bin_m, z_min, z_max)
         self.cell_m = float(cell_m)
-        self._keys = np.zeros(0, np.int64)
-        self._counts = np.zeros(0, np.int64)
+        self._keys = np.zeros(0, np.int64)  # sorted unique (height bin << 42 | cell x << 21 | cell y)
         self._pending: list[np.ndarray] = []
         self._n_pending = 0
         self._camera_z: list[float] = []
 
-    def add(self, points_world: np.ndarray) -> None:
-        """Add (N, 3) z-up world points of the room's structure (metres)."""
+    def add(self, points_world: np.ndarray, extent_every: int = 4) -> None:
+        """Add (N, 3) z-up world points of the room's structure (metres); every ``extent_every``-th point
+        also marks the plane-extent grid (10 cm cells need far fewer points than the 1 cm histogram)."""
         p = np.asarray(points_world, np.float64).reshape(-1, 3)
         p = p[np.all(np.isfinite(p), axis=1)]
         if len(p) == 0:
             return
         self.hist.add(p[:, 2])
+        p = p[:: max(1, int(extent_every))]
         zb = np.floor((p[:, 2] - self.hist.z_min) / self.hist.bin_m).astype(np.int64)
         c = np.floor(p[:, :2] / self.cell_m).astype(np.int64) + (1 << 20)
         ok = (zb >= 0) & (zb < len(self.hist.counts)) & np.all((c >= 0) & (c < (1 << 21)), axis=1)
-        self._pending.append((zb[ok] << 42) | (c[ok, 0] << 21) | c[ok, 1])
-        self._n_pending += int(ok.sum())
-        if self._n_pending > 1_000_000:
+        keys = _sorted_unique((zb[ok] << 42) | (c[ok, 0] << 21) | c[ok, 1])
+        self._pending.append(keys)
+        self._n_pending += len(keys)
+        if self._n_pending > 500_000:
             self._compact()
 
     def add_camera(self, z: float) -> None:
@@ -164,45 +174,43 @@ class FloorEstimator:
             self._camera_z.append(float(z))
 
     def _compact(self) -> None:
-        if not self._pending:
-            return
-        keys = np.concatenate([self._keys, *self._pending])
-        counts = np.concatenate([self._counts, *(np.ones(len(k), np.int64) for k in self._pending)])
-        self._keys, inv = np.unique(keys, return_inverse=True)
-        self._counts = np.bincount(inv.ravel(), weights=counts, minlength=len(self._keys)).astype(np.int64)
-        self._pending, self._n_pending = [], 0
+        if self._pending:
+            self._keys = _sorted_unique(np.concatenate([self._keys, *self._pending]))
+            self._pending, self._n_pending = [], 0
 
-    def plane_area(self, z: float, half_thickness_m: float = 0.02, min_cell_points: int = 1,
-                   min_cell_share: float = 0.25) -> float:
-        """Horizontal extent (m²) of the points within ``half_thickness_m`` of height ``z``: cells with at
-        least ``min_cell_points`` such points making up ``min_cell_share`` of the cell's points (so that a
-        wall crossing the height, whose points spread over all heights, does not count)."""
+    def plane_areas(self, heights: list[float], half_thickness_m: float = 0.02,
+                    min_cell_share: float = 0.25) -> list[float]:
+        """Horizontal extent (m²) of the plane at each of ``heights`` (see the class docstring)."""
         self._compact()
+        if len(self._keys) == 0:
+            return [0.0 for _ in heights]
         zb = self._keys >> 42
-        lo = int(np.floor((z - half_thickness_m - self.hist.z_min) / self.hist.bin_m))
-        hi = int(np.floor((z + half_thickness_m - self.hist.z_min) / self.hist.bin_m))
-        sel = (zb >= lo) & (zb <= hi)
-        if not sel.any():
-            return 0.0
-        cells, inv = np.unique(self._keys & ((1 << 42) - 1), return_inverse=True)
-        inv = inv.ravel()
-        total = np.bincount(inv, weights=self._counts, minlength=len(cells))
-        band = np.bincount(inv[sel], weights=self._counts[sel], minlength=len(cells))
-        return float(((band >= min_cell_points) & (band >= min_cell_share * total)).sum()) * self.cell_m ** 2
+        xy = self._keys & ((1 << 42) - 1)
+        cells = _sorted_unique(xy)
+        inv = np.searchsorted(cells, xy)
+        total = np.bincount(inv, minlength=len(cells))
+        out = []
+        for z in heights:
+            lo = int(np.floor((z - half_thickness_m - self.hist.z_min) / self.hist.bin_m))
+            hi = int(np.floor((z + half_thickness_m - self.hist.z_min) / self.hist.bin_m))
+            band = np.bincount(inv[(zb >= lo) & (zb <= hi)], minlength=len(cells))
+            out.append(float(((band > 0) & (band >= min_cell_share * total)).sum()) * self.cell_m ** 2)
+        return out
 
     def estimate(self, min_area_m2: float = 0.5, min_area_share: float = 0.1,
                  min_below_camera_m: float = 0.3) -> FloorEstimate | None:
         """The floor (see the class docstring), or None before any point."""
         if self.hist.counts.max() == 0:
             return None
-        planes = tuple((z, self.plane_area(z)) for z in self.hist.peaks())
+        peaks = self.hist.peaks()
+        planes = tuple(zip(peaks, self.plane_areas(peaks), strict=True))
         cam = float(np.median(self._camera_z)) if self._camera_z else np.inf
         largest = max((a for _, a in planes), default=0.0)
         for z, a in planes:
             if a >= max(min_area_m2, min_area_share * largest) and z <= cam - min_below_camera_m:
                 return FloorEstimate(z, a, "plane", planes)
-        z = self.hist.floor_z()
-        return FloorEstimate(float(z), self.plane_area(z), "histogram", planes)
+        z = float(self.hist.floor_z())
+        return FloorEstimate(z, self.plane_areas([z])[0], "histogram", planes)
 
     def ceiling_z(self, floor_z: float | None, strict: bool = True) -> float | None:
         """The ceiling above ``floor_z`` (see :meth:`HeightHistogram.ceiling_z`)."""

@@ -253,5 +253,47 @@ def estimate_up(points_world: np.ndarray | None, cam_to_world: np.ndarray, imu_g
     return UpEstimate(rotation_to_z(up), up, "cameras", cam_conf, True if cam_conf < 0.8 else len(T) < 5, detail)
 
 
-__all__ = ["UpEstimate", "METHODS", "estimate_up", "given_up", "up_from_axis", "rotation_to_z",
-           "up_from_cameras", "up_from_planes"]
+def manhattan_yaw(points_zup: np.ndarray, band_z: tuple[float, float] | None = None, bin_m: float = 0.05,
+                  step_deg: float = 1.0, max_points: int = 20000, seed: int = 0) -> tuple[float, float]:
+    """(yaw_rad, sharpness) turning the walls of a z-up capture onto the x and y axes.
+
+    Rooms are mostly rectangular: seen from above, wall points pile up on a few lines. For each candidate
+    yaw in [0, 90) degrees the xy coordinates of (a subsample of) the points with z in ``band_z`` are
+    rotated and histogrammed in ``bin_m`` bins; the yaw whose x and y histograms are sharpest (lowest
+    entropy) wins. ``sharpness`` in 0..1 is how much better it is than the median yaw. Rotating the points
+    by ``Rz(yaw)`` (:func:`rot_z`) aligns them.
+    """
+    p = np.asarray(points_zup, np.float64).reshape(-1, 3)
+    p = p[np.all(np.isfinite(p), axis=1)]
+    if band_z is not None:
+        p = p[(p[:, 2] >= band_z[0]) & (p[:, 2] <= band_z[1])]
+    if len(p) < 100:
+        return 0.0, 0.0
+    if len(p) > max_points:
+        p = p[np.random.default_rng(seed).choice(len(p), max_points, replace=False)]
+    xy = p[:, :2] - p[:, :2].mean(axis=0)
+    ext = float(np.abs(xy).max()) * 1.5 + bin_m
+    edges = np.arange(-ext, ext + bin_m, bin_m)
+    yaws = np.radians(np.arange(0.0, 90.0, step_deg))
+    ent = np.empty(len(yaws))
+    for i, a in enumerate(yaws):
+        c, s_ = np.cos(a), np.sin(a)
+        h = 0.0
+        for v in (c * xy[:, 0] - s_ * xy[:, 1], s_ * xy[:, 0] + c * xy[:, 1]):
+            q = np.histogram(v, edges)[0].astype(np.float64)
+            q = q[q > 0] / len(v)
+            h -= float((q * np.log(q)).sum())
+        ent[i] = h
+    k = int(np.argmin(ent))
+    med = float(np.median(ent))
+    return float(yaws[k]), float(np.clip((med - ent[k]) / max(med, 1e-9) * 10.0, 0.0, 1.0))
+
+
+def rot_z(yaw: float) -> np.ndarray:
+    """(3, 3) rotation by ``yaw`` radians about +z (counter-clockwise seen from above)."""
+    c, s = np.cos(yaw), np.sin(yaw)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+__all__ = ["UpEstimate", "METHODS", "estimate_up", "given_up", "up_from_axis", "rotation_to_z", "up_from_cameras",
+           "up_from_planes", "manhattan_yaw", "rot_z"]

@@ -53,6 +53,23 @@ def _is_scannet(p: Path) -> bool:
     return all((p / d).is_dir() for d in ("color", "depth", "pose"))
 
 
+def _is_tum(p: Path) -> bool:
+    return (p / "rgb.txt").is_file() and (p / "depth.txt").is_file()
+
+
+def _is_7scenes(p: Path) -> bool:
+    from spatialmem.sources.sevenscenes import has_frames
+
+    return has_frames(p) or any(has_frames(d) for d in p.iterdir() if d.is_dir() and d.name.startswith("seq"))
+
+
+def _lazy(mod: str, fn: str) -> Callable[[Path], bool]:
+    def test(p: Path) -> bool:
+        return p.is_dir() and getattr(importlib.import_module(mod), fn)(p)
+
+    return test
+
+
 def _is_images(p: Path) -> bool:
     return any(f.suffix.lower() in IMAGE_SUFFIXES for f in _files(p))
 
@@ -81,6 +98,19 @@ LAYOUTS: tuple[Layout, ...] = (
            "synthetic scene folder: scene.json + frames.jsonl"),
     Layout("scannet", _is_scannet, "spatialmem.sources.scannet:ScanNetSource",
            "ScanNet export: color/, depth/, pose/, intrinsic/ (+ label-filt/, instance-filt/)"),
+    Layout("tum", _is_tum, "spatialmem.sources.tum:TUMSource",
+           "TUM RGB-D: rgb.txt, depth.txt, groundtruth.txt (depth in 1/5000 m)"),
+    Layout("7scenes", lambda p: p.is_dir() and _is_7scenes(p), "spatialmem.sources.sevenscenes:SevenScenesSource",
+           "7-Scenes style: frame-XXXXXX.color.png, .depth.png, .pose.txt (or one seq-* folder of them)"),
+    Layout("replica", _lazy("spatialmem.sources.replica", "is_replica"), "spatialmem.sources.replica:ReplicaSource",
+           "Replica / NICE-SLAM: results/frameXXXXXX.jpg, results/depthXXXXXX.png, traj.txt"),
+    Layout("stray", _lazy("spatialmem.sources.phone", "is_stray"), "spatialmem.sources.phone:StraySource",
+           "Stray Scanner: rgb.mp4, depth/, confidence/, odometry.csv, camera_matrix.csv"),
+    Layout("record3d", _lazy("spatialmem.sources.phone", "is_record3d"), "spatialmem.sources.phone:Record3DSource",
+           "Record3D EXR+JPG export: metadata.json, rgbd/<n>.jpg + <n>.exr"),
+    Layout("arkitscenes", _lazy("spatialmem.sources.phone", "is_arkitscenes"),
+           "spatialmem.sources.phone:ARKitScenesSource",
+           "ARKitScenes raw: lowres_wide/, lowres_depth/, lowres_wide_intrinsics/*.pincam, lowres_wide.traj"),
     Layout("video", lambda p: p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES,
            "spatialmem.sources.video:VideoSource", f"a video file ({' '.join(VIDEO_SUFFIXES)})", is_file=True),
     Layout("images", _is_images, "spatialmem.sources.images:ImageFolderSource",

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from spatialmem.errors import InputError
-from spatialmem.geometry.gravity import UpEstimate, estimate_up, given_up
+from spatialmem.geometry.gravity import UpEstimate, estimate_up, given_up, manhattan_yaw, rot_z
 from spatialmem.types import Frame
 
 DEPTH_PLAUSIBLE_M = (0.2, 20.0)
@@ -65,7 +65,8 @@ class UprightSource:
     def __init__(self, source: Any, report: SourceReport) -> None:
         self.source, self.report = source, report
         self.path, self.scene_name = source.path, source.scene_name
-        self.metadata = {**(getattr(source, "metadata", None) or {}), **report.to_metadata()}
+        self.metadata = {**(getattr(source, "metadata", None) or {}), **report.to_metadata(),
+                         "source_kind": type(source).__name__}
         up = report.up
         self._T = None if up is None or np.allclose(up.rotation, np.eye(3)) else up.transform()
 
@@ -86,7 +87,8 @@ class UprightSource:
             yield self._fix(f)
 
 
-def _sample_points(f: Frame, step: int, rng: np.random.Generator, max_points: int) -> np.ndarray:
+def depth_points_world(f: Frame, step: int, rng: np.random.Generator, max_points: int) -> np.ndarray:
+    """(N, 3) world points of every ``step``-th depth pixel of a posed frame, at most ``max_points`` (random)."""
     d = f.depth_m
     K = f.depth_camera()
     rows, cols = np.arange(step // 2, d.shape[0], step), np.arange(step // 2, d.shape[1], step)
@@ -99,6 +101,19 @@ def _sample_points(f: Frame, step: int, rng: np.random.Generator, max_points: in
         cam = cam[rng.choice(len(cam), max_points, replace=False)]
     T = f.world_from_camera
     return cam @ T[:3, :3].T + T[:3, 3]
+
+
+def _align_walls(up: UpEstimate, points: np.ndarray, poses: np.ndarray) -> UpEstimate:
+    """``up`` with a turn about the vertical that puts the dominant walls on the x and y axes (when clear)."""
+    zup = points @ up.rotation.T
+    cam_z = (poses[:, :3, 3] @ up.rotation.T)[:, 2]
+    lo = float(np.percentile(zup[:, 2], 2))
+    yaw, sharp = manhattan_yaw(zup, band_z=(lo + 0.3, float(np.median(cam_z)) + 0.5))
+    if sharp < 0.2 or yaw == 0.0:
+        return up
+    return dataclasses.replace(up, rotation=rot_z(yaw) @ up.rotation,
+                               detail=f"{up.detail}; walls turned onto the axes ({np.degrees(yaw):.0f} deg about z, "
+                                      f"sharpness {sharp:.2f})")
 
 
 def prepare_source(source: Any, up: str = "auto", sample_frames: int = 24,
@@ -129,7 +144,7 @@ def prepare_source(source: Any, up: str = "auto", sample_frames: int = 24,
             frames.append(f)
             if len(frames) >= sample_frames:
                 break
-    warnings: list[str] = []
+    warnings: list[str] = list(getattr(source, "notes", ()))
     rng = np.random.default_rng(0)
     posed = [f for f in frames if f.world_from_camera is not None]
     depths = [f.depth_m[f.depth_m > 0] for f in frames if f.depth_m is not None]
@@ -148,7 +163,7 @@ def prepare_source(source: Any, up: str = "auto", sample_frames: int = 24,
             raise InputError(f"--up: {exc}") from None
     elif posed:
         poses = np.stack([f.world_from_camera for f in posed])
-        pts = [_sample_points(f, 8, rng, points_per_frame) for f in posed if f.depth_m is not None]
+        pts = [depth_points_world(f, 8, rng, points_per_frame) for f in posed if f.depth_m is not None]
         points = np.concatenate(pts) if pts else None
         estimate = estimate_up(points, poses, getattr(source, "gravity", None))
         declared = getattr(source, "up_axis", None)
@@ -161,7 +176,9 @@ def prepare_source(source: Any, up: str = "auto", sample_frames: int = 24,
                                 f"kept {declared}-up: pass --up to override")
             estimate = dataclasses.replace(conv, detail=f"the {layout} layout's convention ({declared}-up); the "
                                            f"{estimate.method} estimate is {off:.1f} degrees away")
-        elif estimate.weak:
+        elif points is not None:  # an estimated world: also turn the walls onto the x and y axes
+            estimate = _align_walls(estimate, points, poses)
+        if declared is None and estimate.weak:
             warnings.append(f"{source.path}: the up direction is a weak estimate ({estimate.method}: "
                             f"{estimate.detail}; confidence {estimate.confidence:.2f}); if the top-down map looks "
                             "like a side view, pass --up with the world's up axis (z, y, -y, ...)")
@@ -170,4 +187,4 @@ def prepare_source(source: Any, up: str = "auto", sample_frames: int = 24,
     return UprightSource(source, report)
 
 
-__all__ = ["prepare_source", "UprightSource", "SourceReport", "DEPTH_PLAUSIBLE_M"]
+__all__ = ["prepare_source", "UprightSource", "SourceReport", "DEPTH_PLAUSIBLE_M", "depth_points_world"]

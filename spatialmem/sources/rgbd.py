@@ -177,7 +177,11 @@ class RGBDSequence:
             what = "--fov"
         self.color_K = resolve_intrinsics(given, self.color_size, what)
         first_depth = next((s.depth for s in self.specs if s.depth is not None), None)
-        self.depth_size = None if first_depth is None else image_size(first_depth)
+        if first_depth is None:
+            self.depth_size = None
+        else:
+            d0 = self._read_depth(first_depth)
+            self.depth_size = (int(d0.shape[1]), int(d0.shape[0]))
         if self.depth_size is None:
             self.depth_K = None
         elif depth_K is not None and intrinsics is None and hfov_deg is None:

@@ -125,6 +125,9 @@ class ScanNetSource(RGBDSequence):
         common = sorted(set(colors) & set(depths) & set(poses))
         if not common:
             raise FormatError(f"{root}: no frame number has all of color/<n>.jpg, depth/<n>.png and pose/<n>.txt")
+        partial = sorted((set(colors) | set(depths) | set(poses)) - set(common))
+        notes = [f"{root}: {len(partial)} frame number(s) lack a colour, depth or pose file and are skipped "
+                 f"(first: {partial[0]})"] if partial else []
         if not fps > 0:
             raise InputError(f"--fps must be positive, got {fps}")
         label_set = labels if isinstance(labels, str) else "nyu40"
@@ -140,6 +143,7 @@ class ScanNetSource(RGBDSequence):
                          intrinsics=intrinsics, hfov_deg=hfov_deg, stride=stride, max_frames=max_frames,
                          labels=fixed, what_K=str(root / "intrinsic" / "intrinsic_color.txt"))
         self.numbers = [s.number for s in self.specs]
+        self.notes = notes
 
     @staticmethod
     def _K(root: Path, name: str) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 
 from spatialmem.errors import FormatError, InputError
 from spatialmem.sources._io import read_depth_mm, read_png16, read_rgb
-from spatialmem.types import Frame, Intrinsics, check_pose
+from spatialmem.types import Frame, Intrinsics, check_intrinsics, check_pose
 
 
 class SyntheticSceneSource:
@@ -66,9 +66,10 @@ class SyntheticSceneSource:
             if key not in d:
                 raise FormatError(f"{p}: missing field '{key}' (needs fx, fy, cx, cy, width, height)")
         try:
-            return Intrinsics.from_dict(d)
+            K = Intrinsics.from_dict(d)
         except (TypeError, ValueError) as exc:
             raise FormatError(f"{p}: fields fx, fy, cx, cy, width, height must be numbers ({exc})") from None
+        return check_intrinsics(K, str(p))
 
     def _load_rows(self) -> list[dict]:
         p = self.path / "frames.jsonl"

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
+import mem_scene_kit as kit  # registered by conftest.py
 import numpy as np
 import pytest
 
@@ -13,12 +10,6 @@ from spatialmem.geometry.floor import FloorEstimator
 from spatialmem.geometry.gravity import estimate_up, given_up, rotation_to_z, up_from_axis
 from spatialmem.memory.builder import BuilderConfig, build_memory
 from spatialmem.types import Frame
-
-_spec = importlib.util.spec_from_file_location("_sources_kit", Path(__file__).with_name("_kit.py"))
-_k = sys.modules.setdefault("_sources_kit", importlib.util.module_from_spec(_spec))
-if not hasattr(_k, "kit"):
-    _spec.loader.exec_module(_k)
-kit = _k.kit
 
 
 def rot_x(deg: float) -> np.ndarray:

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
+import layout_writers as W  # registered by conftest.py
+import mem_scene_kit as kit  # registered by conftest.py
 import numpy as np
 import pytest
 from PIL import Image
 
 from spatialmem.cli import main
 from spatialmem.memory.store import load_memory
-
-_spec = importlib.util.spec_from_file_location("_sources_kit", Path(__file__).with_name("_kit.py"))
-_k = sys.modules.setdefault("_sources_kit", importlib.util.module_from_spec(_spec))
-if not hasattr(_k, "kit"):
-    _spec.loader.exec_module(_k)
-kit = _k.kit
-W = _k.load("layout_writers", Path(__file__).with_name("layout_writers.py"))
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +65,14 @@ def test_depth_frame_of_another_size(capsys, tmp_path, scannet):
     _fail(capsys, tmp_path, scannet, "3.png")
 
 
+def test_frames_missing_a_file_are_named(capsys, tmp_path, scannet):
+    (scannet / "depth" / "4.png").unlink()
+    rc, text = ingest(capsys, scannet, tmp_path / "mem")
+    assert rc == 0 and "1 frame number(s) lack a colour, depth or pose file and are skipped (first: 4)" in \
+        text.replace("\n", "")
+    assert load_memory(tmp_path / "mem").metadata["n_frames"] == 5
+
+
 def test_pose_that_is_not_a_rotation(capsys, tmp_path, scannet):
     T = np.loadtxt(scannet / "pose" / "2.txt")
     T[:3, :3] *= 1.5
@@ -113,3 +114,13 @@ def test_floor_height_op_and_inspect_on_a_y_down_capture(capsys, tmp_path, scene
     assert info["floor_z"] == pytest.approx(0.0, abs=0.02) and info["gravity"]["method"] == "plane"
     assert main(["run", str(tmp_path / "mem"), "-e", "answer(camera(0).position[2] - floor_height())"]) == 0
     assert float(capsys.readouterr().out.split()[0]) == pytest.approx(1.5, abs=0.03)
+
+
+def test_synthetic_intrinsics_with_zero_focal_length(capsys, tmp_path, scene):
+    import shutil
+
+    bad = tmp_path / "scene"
+    shutil.copytree(scene, bad)
+    K = json.loads((bad / "intrinsics.json").read_text())
+    (bad / "intrinsics.json").write_text(json.dumps({**K, "fx": 0}))
+    _fail(capsys, tmp_path, bad, "intrinsics.json")
