@@ -147,8 +147,9 @@ def ingest_input(input_path: Path, preset: PerceptionPreset):
     """Build the memory of one video or scene folder with a perception preset (no progress output)."""
     from spatialmem.memory.builder import BuilderConfig, build_memory
     from spatialmem.sources import open_source
+    from spatialmem.sources.prepare import prepare_source
 
-    source = open_source(input_path)
+    source = prepare_source(open_source(input_path))
     config = BuilderConfig(geometry=preset.geometry, instances=preset.instances,
                            geometry_options=dict(preset.geometry_options),
                            instances_options=dict(preset.instances_options))

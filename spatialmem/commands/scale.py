@@ -23,6 +23,7 @@ from spatialmem.commands.qa import (
     llm_config_from_options,
 )
 from spatialmem.errors import InputError, NothingAnsweredError
+from spatialmem.perception.presets import PRESETS
 
 ExecutorOpt = Annotated[str, typer.Option("--executor", help="local (process pool) | ray (one task per scene).")]
 WorkersOpt = Annotated[int, typer.Option("--workers", help="Worker processes (local) or CPUs of a local Ray.")]
@@ -33,7 +34,7 @@ QuestionsOpt = Annotated[Path, typer.Option("--questions", help="test.parquet (o
 OutOpt = Annotated[Path, typer.Option("--out", help="Results folder (reused: a rerun redoes only what is missing).")]
 VideosOpt = Annotated[Path | None, typer.Option(
     "--videos", help="Folder with arkitscenes/, scannet/, scannetpp/ (default: the question file's folder).")]
-PerceptionOpt = Annotated[str, typer.Option("--perception", help="Perception preset: given | rgb | learned.")]
+PerceptionOpt = Annotated[str, typer.Option("--perception", help="Perception preset: " + " | ".join(PRESETS) + ".")]
 CacheDirOpt = Annotated[Path | None, typer.Option(
     "--cache-dir", help="Memory cache (default $SPATIALMEM_CACHE or ~/.cache/spatialmem/memories).")]
 LimitOpt = Annotated[int | None, typer.Option("--limit", help="At most N questions (after the filters).")]

@@ -54,10 +54,13 @@ class PerceptionPreset:
 PRESETS: dict[str, PerceptionPreset] = {p.name: p for p in (
     PerceptionPreset("given", "given", "given",
                      doc="poses, depth and masks read from the source (synthetic scenes, RGB-D scans with labels)"),
+    *(PerceptionPreset(f"noisy-{level}", "noisy", "noisy", {"level": level}, {"level": level},
+                       doc=f"the source's poses, depth and masks with simulated '{level}' perception errors")
+      for level in ("low", "medium", "high")),
     PerceptionPreset("rgb", "sfm", "given",
                      doc="camera poses and points from the RGB frames alone (structure from motion), source masks"),
-    PerceptionPreset("learned", "sfm", "open-vocab", num_gpus=1.0,
-                     doc="structure from motion plus open-vocabulary detection and masks (learned, GPU)"),
+    PerceptionPreset("learned", "depth", "open-vocab", num_gpus=1.0,
+                     doc="learned metric depth plus open-vocabulary detection and SAM masks (GPU)"),
 )}
 
 

@@ -134,3 +134,14 @@ def test_cli_runs_end_to_end_and_exits_nonzero_when_nothing_was_answered(bench_l
     assert "results in" in capsys.readouterr().out
     assert main(args + ["--out", str(tmp_path / "none"), "--videos", str(tmp_path)]) == 10
     assert "every one of the 6 question(s) failed" in capsys.readouterr().err
+
+
+def test_a_noisy_preset_is_cached_apart_from_given(bench_layout, reference_run, tmp_path):
+    def cfg(out: str) -> VsiBenchConfig:
+        return VsiBenchConfig(bench_layout / "test.parquet", tmp_path / out, cache_dir=reference_run / "cache",
+                              perception="noisy-medium", planner="template", scenes=("scene_00001",), chart=False)
+
+    res = run_vsibench(cfg("n"))
+    assert [s["cache"] for s in res.scenes] == ["miss"]
+    assert res.summary["meta"]["perception_fingerprint"]["instances_options"] == {"level": "medium"}
+    assert [s["cache"] for s in run_vsibench(cfg("n2")).scenes] == ["hit"]
