@@ -15,6 +15,17 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libEGL.so.1'; then
   fi
 fi
 
+# Headless Chromium for the viewer's browser test (tests/server/test_server_browser.py); playwright drives it.
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "[setup] installing chromium (headless browser for the viewer test)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "[setup] note: chromium not found; the viewer's browser test is skipped outside CI." >&2
+    echo "[setup]       install it with: sudo apt-get install chromium" >&2
+  fi
+fi
+
 if [ ! -x "$VENV/bin/python" ]; then
   echo "[setup] creating $VENV"
   "$PY" -m venv "$VENV"

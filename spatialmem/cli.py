@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (  # in pipeline order, as `spatialmem --help
     "spatialmem.commands.qa",
     "spatialmem.commands.scale",
     "spatialmem.commands.latent",
+    "spatialmem.commands.serve",
 )
 
 app = typer.Typer(

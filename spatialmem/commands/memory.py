@@ -6,7 +6,6 @@ Existing output folders are never replaced without ``--overwrite``.
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 import uuid
@@ -148,36 +147,6 @@ def ingest(
     )
 
 
-def _inspect_dict(memory) -> dict:
-    return {
-        "scene_id": memory.scene_id,
-        "room_area_m2": None if memory.room is None else float(memory.room.area_m2),
-        "n_frames": int(memory.metadata.get("n_frames", len(memory.cameras))),
-        "n_cameras": len(memory.cameras),
-        "n_keyframes": len(memory.keyframes),
-        "n_points": int(len(memory.points_world)),
-        "floor_z": None if memory.room is None else float(memory.room.floor_z),
-        "source_layout": memory.metadata.get("source_layout"),
-        "depth_scale": memory.metadata.get("depth_scale"),
-        "gravity": memory.metadata.get("gravity"),
-        "categories": memory.categories(),
-        "metadata": memory.metadata,
-        "instances": [
-            {
-                "id": inst.id,
-                "category": inst.category,
-                "center": [float(x) for x in inst.box.center],
-                "size": [float(x) for x in inst.box.size],
-                "yaw_deg": math.degrees(inst.box.yaw),
-                "first_seen_s": inst.first_seen_s,
-                "n_points": int(len(inst.points_world)),
-                "n_observations": int(inst.n_observations),
-            }
-            for inst in memory.instances
-        ],
-    }
-
-
 def _capture_line(info: dict) -> str:
     """One line on how the memory was captured: layout, depth scale, up axis (and how it was found), floor."""
     g = info.get("gravity")
@@ -196,10 +165,11 @@ def inspect(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Show a memory: room area, frames, source layout, depth scale, up axis, floor and the instances."""
+    from spatialmem.memory.export import inspect_dict
     from spatialmem.memory.store import json_default, load_memory
 
     memory = load_memory(mem)
-    info = _inspect_dict(memory)
+    info = inspect_dict(memory)
     if as_json:
         typer.echo(json.dumps(info, indent=2, default=json_default))
         return
