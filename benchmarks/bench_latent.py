@@ -1,7 +1,7 @@
 """Latent memory on the toy task, on CPU (docs/latent.md): (a) dual memory vs window vs full context,
 (b) VisMem after Stage I and Stage II.
 
-    .venv/bin/python benchmarks/bench_latent.py              # full run (about 15 min on 2 busy cores)
+    .venv/bin/python benchmarks/bench_latent.py              # full run (19.5 min on 2 heavily shared cores)
     .venv/bin/python benchmarks/bench_latent.py --quick      # smoke run (small, figures meaningless)
 
 (a) Streams of 64 / 256 / 1,024 frames (2 fps) from synthetic rooms, object-level tokens
@@ -200,6 +200,16 @@ def part_a(args, stream, work: Path) -> dict:
     return {"accuracy": acc, "questions": counts, "timing": timing, "seconds": time.time() - t0}
 
 
+def write_episodes(args, work: Path) -> None:
+    """The episodes part (a) writes for part (b): training rooms and the test rooms of part (b)'s length."""
+    for s in range(args.train_rooms):
+        save_episode(episode_from_scene(s, args.train_frames, questions_per_kind=args.questions),
+                     work / "train" / f"episode_{s:05d}")
+    for s in range(args.test_rooms):
+        save_episode(episode_from_scene(10000 + s, args.vismem_test_frames, questions_per_kind=args.questions),
+                     work / "test" / f"episode_{10000 + s:05d}")
+
+
 def part_b(args, work: Path) -> dict:
     from spatialmem.latent.train import run_stage
 
@@ -275,6 +285,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="tiny smoke run")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "img")
+    ap.add_argument("--only-b", action="store_true",
+                    help="rerun part (b) only, keeping part (a) from an existing latent_results.json")
     args = ap.parse_args()
     torch.set_num_threads(1)  # the machine is shared; one thread is also the fastest for these sizes
     if args.quick:
@@ -291,11 +303,15 @@ def main() -> None:
     try:
         (work / "train").mkdir()
         (work / "test").mkdir()
-        res = {"a": part_a(args, stream, work)}
+        if args.only_b:
+            res = {"a": json.loads((args.out / "latent_results.json").read_text())["a"]}
+            write_episodes(args, work)
+        else:
+            res = {"a": part_a(args, stream, work)}
         res["b"] = part_b(args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    res["total_seconds"] = time.time() - start
+    res["total_seconds"] = time.time() - start if not args.only_b else res["a"]["seconds"] + res["b"]["seconds"]
     res["settings"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(args).items() if k != "out"}
     if args.quick:  # a smoke run writes nothing
         print(f"total {res['total_seconds']:.0f} s (quick run: nothing written)")

@@ -218,6 +218,41 @@ def episode_from_memory(memory, window: int = 8, max_tokens: int = MAX_TOKENS_PE
     return Episode(memory.scene_id, cat_f, id_f, box_f, poses, float(fps), int(window), tuple(qs))
 
 
+def patch_points_world(depth_m: np.ndarray, K: Intrinsics, world_from_camera: np.ndarray,
+                       grid_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """World 3D point of each patch token of a VLM's vision grid, from a depth image and pose.
+
+    The image is cut into ``grid_hw`` (rows, cols) patches; a patch's point is the back-projection
+    of its centre pixel at the median valid depth inside the patch.
+
+    Args:
+        depth_m: (H, W) metres along the optical axis, 0 = no measurement.
+        K: intrinsics of the depth image.
+        world_from_camera: 4x4 pose.
+        grid_hw: token grid, e.g. (H / 28, W / 28) for Qwen2-VL after its 2x2 merge.
+
+    Returns:
+        ((rows * cols, 3) float32 world points in token order (row-major), (rows * cols,) bool valid).
+    """
+    from spatialmem.geometry.projection import camera_to_world, unproject
+
+    depth = np.asarray(depth_m, dtype=np.float32)
+    H, W = depth.shape
+    gh, gw = grid_hw
+    ys, xs = np.linspace(0, H, gh + 1).astype(int), np.linspace(0, W, gw + 1).astype(int)
+    us, vs, ds = [], [], []
+    for r in range(gh):
+        for c in range(gw):
+            patch = depth[ys[r]:ys[r + 1], xs[c]:xs[c + 1]]
+            good = patch[np.isfinite(patch) & (patch > 0)]
+            us.append((xs[c] + xs[c + 1] - 1) / 2.0)
+            vs.append((ys[r] + ys[r + 1] - 1) / 2.0)
+            ds.append(float(np.median(good)) if len(good) else 0.0)
+    d = np.asarray(ds, np.float32)
+    pts = camera_to_world(unproject(np.asarray(us), np.asarray(vs), d, K), world_from_camera)
+    return pts.astype(np.float32), d > 0
+
+
 def make_questions(cat_f: np.ndarray, id_f: np.ndarray, box_of: dict, window: int, rng: np.random.Generator,
                    per_kind: int) -> list[Question]:
     """Questions of every kind that the stream supports (see the module docstring)."""

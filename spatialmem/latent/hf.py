@@ -52,6 +52,33 @@ def output_cache(out):
     return c if c is not None else out.past_key_values
 
 
+def _rope_owner(model):
+    inner = getattr(model, "model", None)
+    return inner if inner is not None and hasattr(inner, "rope_deltas") else None
+
+
+def reset_rope_state(model) -> None:
+    """Forget the M-RoPE offsets a Qwen-VL model keeps from its last multimodal prefill (no-op otherwise)."""
+    owner = _rope_owner(model)
+    if owner is not None:
+        owner.rope_deltas = None
+
+
+def decode_position_ids(model, cache_length: int, n: int) -> torch.Tensor | None:
+    """(3, B, n) M-RoPE position ids of ``n`` tokens appended after ``cache_length`` cached ones.
+
+    Only for models that keep ``rope_deltas`` from a multimodal prefill (Qwen2-VL / Qwen2.5-VL);
+    None otherwise (the model derives positions from its cache). Passing them explicitly keeps the
+    positions right when the attention mask is given with the cache.
+    """
+    owner = _rope_owner(model)
+    deltas = None if owner is None else owner.rope_deltas
+    if deltas is None:
+        return None
+    pos = torch.arange(cache_length, cache_length + n, device=deltas.device).view(1, 1, -1)
+    return (pos + deltas.view(1, -1, 1)).expand(3, deltas.shape[0], n)
+
+
 def load_model(path: str | os.PathLike, dtype: torch.dtype = torch.float32):
     """Load a causal LM or VLM and its tokenizer from a local folder or a hub model id.
 

@@ -212,7 +212,7 @@ def build_vismem(cfg: TrainConfig) -> tuple[ToyVLM, VisMem, bool]:
     torch.manual_seed(cfg.seed)
     vlm, had_projector = ToyVLM.load(folder, cfg.dim)
     vm = VisMem(vlm.model, vlm.tokenizer, VisMemConfig(short_tokens=cfg.short_tokens, long_tokens=cfg.long_tokens,
-                                                       lora_rank=cfg.lora_rank, seed=cfg.seed))
+                                                       lora_rank=cfg.lora_rank, invoke_within=1, seed=cfg.seed))
     vlm.projector.requires_grad_(not had_projector)
     return vlm, vm, had_projector
 

@@ -31,7 +31,14 @@ import torch
 from torch import nn
 
 from spatialmem.errors import InputError
-from spatialmem.latent.hf import cache_keyword, hidden_size, output_cache, text_decoder
+from spatialmem.latent.hf import (
+    cache_keyword,
+    decode_position_ids,
+    hidden_size,
+    output_cache,
+    reset_rope_state,
+    text_decoder,
+)
 
 SPECIAL_TOKENS = ("<ms_I>", "<ms_E>", "<ml_I>", "<ml_E>")
 KINDS = ("short", "long")
@@ -51,6 +58,9 @@ class VisMemConfig:
         lora_rank / lora_alpha: the formers' LoRA adapters.
         lora_targets: regex of the language model's linear layers that get LoRA (vision towers excluded).
         max_invocations: at most this many memory insertions per generated answer.
+        invoke_within: invocation is allowed only among the first this many generated tokens
+            (0: anywhere). The toy trainer uses 1: its Stage II trains the decision before the
+            answer only, and a head never trained elsewhere must not fire after the answer.
         seed: seed of the new parameters.
     """
 
@@ -62,6 +72,7 @@ class VisMemConfig:
     lora_alpha: int = 32
     lora_targets: str = r"^(?!.*(visual|vision)).*\.(q_proj|k_proj|v_proj|o_proj)$"
     max_invocations: int = 1
+    invoke_within: int = 0
     seed: int = 0
 
     def tokens(self, kind: str) -> int:
@@ -273,6 +284,7 @@ class VisMem(nn.Module):
 
     def base_forward(self, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor | None = None, **kw):
         """The frozen base model (no adapter) on ``inputs_embeds``, with hidden states."""
+        reset_rope_state(self.model)
         with self.adapter(None):
             return self.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask,
                               output_hidden_states=True, **kw)
@@ -304,6 +316,7 @@ class VisMem(nn.Module):
         ck = cache_keyword(self.model)
         self.invocation_enabled = invoke == "auto"
         try:
+            reset_rope_state(self.model)
             with self.adapter(None):
                 if model_inputs is not None:
                     out = self.model(**model_inputs, output_hidden_states=True, use_cache=True)
@@ -322,9 +335,13 @@ class VisMem(nn.Module):
 
                 def feed(embeds):
                     nonlocal out, mask, ctx
+                    kw = {ck: output_cache(out)}
+                    pos = decode_position_ids(self.model, mask.shape[1], embeds.shape[1])
+                    if pos is not None:
+                        kw["position_ids"] = pos
                     mask = torch.cat([mask, torch.ones(1, embeds.shape[1], dtype=mask.dtype)], 1)
                     out = self.model(inputs_embeds=embeds, attention_mask=mask, output_hidden_states=True,
-                                     use_cache=True, **{ck: output_cache(out)})
+                                     use_cache=True, **kw)
                     ctx = torch.cat([ctx, out.hidden_states[-1]], 1)
 
                 while len(tokens) < max_new_tokens:
@@ -332,7 +349,8 @@ class VisMem(nn.Module):
                         tok = self.id_of(START[invoke])
                     else:
                         logits = out.logits[0, -1].float()
-                        if len(invocations) >= self.config.max_invocations:
+                        late = 0 < self.config.invoke_within <= len(tokens)
+                        if late or len(invocations) >= self.config.max_invocations:
                             logits[list(starts)] = float("-inf")
                         if temperature > 0:
                             probs = torch.softmax(logits / temperature, -1)

@@ -82,3 +82,19 @@ def test_episode_from_explicit_memory():
     assert ep.poses.shape == (24, 4, 4) and ep.fps == pytest.approx(2.0)
     with pytest.raises(InputError):
         episode_from_memory(SceneMemory("m", instances=insts, cameras=tuple(cams[:5])), window=4)
+
+
+def test_patch_points_world_from_depth_and_pose():
+    from spatialmem.geometry.se3 import look_at
+    from spatialmem.latent.data import patch_points_world
+    from spatialmem.types import Intrinsics
+
+    K = Intrinsics.from_fov(40, 20, 90.0)
+    pose = look_at([1.0, 2.0, 1.5], [1.0, 5.0, 1.5])  # looking along +y at a wall 3 m away
+    depth = np.full((20, 40), 3.0, np.float32)
+    depth[:10, :20] = 0.0  # top-left patch without measurement
+    pts, valid = patch_points_world(depth, K, pose, (2, 2))
+    assert pts.shape == (4, 3) and valid.tolist() == [False, True, True, True]
+    assert np.allclose(pts[valid][:, 1], 5.0, atol=1e-4)  # every measured patch lies on the wall y = 5
+    # the right patches are to the camera's right (+x when looking along +y with z up), lower ones lower
+    assert pts[1, 0] > 1.0 and pts[3, 2] < 1.5

@@ -132,3 +132,27 @@ def test_save_load_round_trip_gives_identical_outputs(vlm_dir, tmp_path):
             m1 = vm.form(kind, e, None, vision[kind], vmask[kind])
             m2 = vm2.form(kind, e, None, vision[kind], vmask[kind])
         assert torch.equal(m1, m2)
+
+
+@pytest.mark.parametrize("kind", ["qwen2-vl", "qwen2.5-vl"])
+def test_image_prefill_then_cached_decoding_matches_full_forward(kind):
+    """A VLM prefill with pixels, then decoding through the cache with M-RoPE positions, as one full forward."""
+    torch.manual_seed(0)
+    vm = VisMem(tiny_model(kind, vocab_size=64, hidden=64, layers=2, heads=8), word_tokenizer(WORDS), CFG)
+    cfg = vm.model.config
+    ids = torch.tensor([[4, cfg.vision_start_token_id, cfg.image_token_id, 5]])
+    image = {"pixel_values": torch.randn(4, 3 * 2 * 14 * 14), "image_grid_thw": torch.tensor([[1, 2, 2]])}
+
+    def inputs(x):
+        return {"input_ids": x, "attention_mask": torch.ones_like(x),
+                "mm_token_type_ids": (x == cfg.image_token_id).int(), **image}
+
+    r = vm.generate(model_inputs=inputs(ids), max_new_tokens=4, invoke="never", eos_token_id=-5)
+    assert len(r.tokens) == 4
+    full = torch.cat([ids, torch.tensor([r.tokens[:3]])], 1)
+    with torch.no_grad(), vm.adapter(None):
+        logits = vm.model(**inputs(full)).logits[0, ids.shape[1] - 1:]
+    assert tuple(int(t) for t in logits.argmax(-1)) == r.tokens
+    inv = vm.generate(model_inputs=inputs(ids), vision={"short": torch.randn(1, 3, 64)}, max_new_tokens=11,
+                      invoke="short")
+    assert inv.tokens[1:10] == (LATENT,) * 8 + (vm.id_of("<ms_E>"),)
