@@ -2,16 +2,17 @@
 
 Understands the ten VSI-Bench question types with their benchmark phrasings (docs/benchmark.md) and
 small variants: "distance" / "direct distance", "(s)" plurals and plain plurals, multi-word
-categories ("trash bin"), line breaks, any letter case, option lists; route questions written by
-people ("Go forward until the TV", "... until the trash bin is on your right"), whose steps are
-matched case-insensitively against the memory's categories. It emits the programs of the team
+categories ("trash bin"), line breaks, any letter case, option lists; route questions in every
+official form (:mod:`spatialmem.agent.routes`). It emits the programs of the team
 contract (the query language, :mod:`spatialmem.dsl`) and raises ``PlanningError("cannot plan: ...")``
 for anything else. The question type is used when given; otherwise it is inferred from the text.
 
-Memory-aware choices (from the memory summary's category counts): categories are matched to the
-memory's names (plurals, synonyms); an object the question names as unique ("the table") is
-``the("table")``, or the largest "table" when the memory holds several (``resolve_duplicates``);
-relative-distance candidates the memory never saw are dropped from ``among``.
+Memory-aware choices (from the memory summary's category counts): names are resolved onto the
+memory's categories by :func:`spatialmem.vocab.resolve` (synonyms, plurals, spelling variants,
+typos; each resolution is listed in the plan's notes under ``"resolved"``; an ambiguous name
+fails); an object the question names as unique ("the table") is ``the("table")``, or the largest
+"table" when the memory holds several (``resolve_duplicates``); relative-distance candidates the
+memory never saw are dropped from ``among``.
 """
 
 from __future__ import annotations
@@ -20,17 +21,24 @@ import re
 from collections.abc import Callable, Sequence
 
 from spatialmem.agent.base import Plan, PlannerConfig, Question, cannot_plan
+from spatialmem.agent.routes import RouteProgramBuilder, parse_route_question
 from spatialmem.errors import PlanningError
-from spatialmem.vocab import SYNONYMS_BY_CATEGORY as _SYNONYMS
-from spatialmem.vocab import clean_category, resolve_category
+from spatialmem.vocab import clean_category, resolve
 
 _DIRECTION_SCHEME = {
     "object_rel_direction_easy": "left_right",
     "object_rel_direction_medium": "left_right_back",
     "object_rel_direction_hard": "quadrant",
 }
-_TURN_RE = re.compile(r"^\s*turn\s+(left|right|back|around)\b", re.I)
-_BLANK_RE = re.compile(r"\[\s*please\s+fill\s+in\s*\]", re.I)
+
+
+class CategoryCounts(dict):
+    """The memory's ``{category: instance count}`` while one question is planned, plus ``log``: the
+    name resolutions and landmark decisions made (they go to the plan's notes, ``"resolved"``)."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        super().__init__(counts)
+        self.log: list[str] = []
 
 
 def quote(text: str) -> str:
@@ -46,21 +54,6 @@ def text_list(items: Sequence[str]) -> str:
 def normalize(text: str) -> str:
     """Collapse whitespace (line breaks included) to single spaces."""
     return " ".join(str(text).split())
-
-
-def find_category_in(text: str, categories: Sequence[str]) -> str | None:
-    """The memory category named in ``text`` (longest match, then earliest), case-insensitive."""
-    low = text.lower()
-    best: tuple[int, int, int, str] | None = None
-    for cat in categories:
-        forms = [(cat.lower(), 0)] + [(a, 1) for c, alts in _SYNONYMS.items() if c == cat.lower() for a in alts]
-        for form, is_synonym in forms:
-            m = re.search(r"(?<![a-z])" + re.escape(form) + r"(?:e?s)?(?![a-z])", low)
-            if m:  # longest, then earliest, then a category's own name before another's synonym
-                key = (-len(form), m.start(), is_synonym, cat)
-                if best is None or key < best:
-                    best = key
-    return None if best is None else best[3]
 
 
 class TemplatePlanner:
@@ -88,7 +81,7 @@ class TemplatePlanner:
         text = normalize(question.text)
         if not text:
             raise cannot_plan("the question is empty")
-        cats = dict((memory_summary or {}).get("categories") or {})
+        cats = CategoryCounts(dict((memory_summary or {}).get("categories") or {}))
         qtype = question.question_type
         order = list(self._parsers)
         if qtype:
@@ -98,13 +91,15 @@ class TemplatePlanner:
                 order.insert(0, key)
         first_error: PlanningError | None = None
         for key in order:
+            cats.log.clear()
             try:
                 program = self._parsers[key](text, question, cats)
             except PlanningError as exc:  # the form matched but cannot be planned: the best message
                 first_error = first_error or exc
                 continue
             if program:
-                return Plan(program=program, planner=self.name, notes={"form": key})
+                notes = {"form": key, **({"resolved": list(cats.log)} if cats.log else {})}
+                return Plan(program=program, planner=self.name, notes=notes)
         if first_error is not None:
             raise first_error
         raise cannot_plan(f"the question matches no known question form: {text[:120]!r}")
@@ -116,6 +111,20 @@ class TemplatePlanner:
         if self.resolve_duplicates and cats.get(category, 0) > 1:
             return f"first(sort_by(objects({quote(category)}), key=\"volume\", descending=true))"
         return f"the({quote(category)})"
+
+    @staticmethod
+    def _cat(raw: str, cats: dict[str, int]) -> str:
+        """The memory category for a name as written (:func:`spatialmem.vocab.resolve`), logged in ``cats.log``.
+
+        An unambiguous synonym, plural, spelling variant or typo is resolved; an ambiguous name fails
+        naming the candidates; an unknown one passes through for the checker to report with hints.
+        """
+        r = resolve(raw, list(cats))
+        if r.how == "ambiguous":
+            raise cannot_plan(f"{r.note()}; the question must name one of them")
+        if r.how not in ("exact", "none") and hasattr(cats, "log"):
+            cats.log.append(r.note())
+        return r.name
 
     @staticmethod
     def _choose_or_answer(options: Sequence[str], value: str) -> str:
@@ -139,7 +148,7 @@ class TemplatePlanner:
             m = re.search(r"\b(?:count|number of) (?:the )?(?P<cat>.+?)(?: in (?:this|the) \w+)?\s*[?.]?$", text, re.I)
         if not m:
             return ""
-        cat = resolve_category(m.group("cat"), cats)
+        cat = self._cat(m.group("cat"), cats)
         return f"answer(count(objects({quote(cat)})))"
 
     def _size(self, text: str, q: Question, cats: dict[str, int]) -> str:
@@ -151,7 +160,7 @@ class TemplatePlanner:
         )
         if not m:
             return ""
-        obj = self._the(resolve_category(m.group("cat"), cats), cats)
+        obj = self._the(self._cat(m.group("cat"), cats), cats)
         if not m.group("unit").lower().startswith("c"):
             return f"answer({obj}.longest_side)"
         return f"answer(to_cm({obj}.longest_side))"
@@ -166,8 +175,8 @@ class TemplatePlanner:
         )
         if not m or "which of" in text.lower():
             return ""
-        a = self._the(resolve_category(m.group("a"), cats), cats)
-        b = self._the(resolve_category(m.group("b"), cats), cats)
+        a = self._the(self._cat(m.group("a"), cats), cats)
+        b = self._the(self._cat(m.group("b"), cats), cats)
         value = f"distance({a}, {b})"
         unit = (m.group("u1") or m.group("u2") or "m").lower()
         if unit.startswith("c"):
@@ -193,10 +202,10 @@ class TemplatePlanner:
         ]
         if not raw:
             raise cannot_plan("the relative-distance question lists no candidate objects")
-        among = [resolve_category(c, cats) for c in raw]
+        among = [self._cat(c, cats) for c in raw]
         if cats and any(c in cats for c in among):  # a candidate the memory never saw cannot be the answer
             among = [c for c in among if c in cats]
-        ref = self._the(resolve_category(m.group("ref"), cats), cats)
+        ref = self._the(self._cat(m.group("ref"), cats), cats)
         op = "nearest" if m.group("rel").lower() in ("closest", "nearest") else "farthest"
         value = f"{op}({ref}, among={text_list(among)})"
         if not q.options:
@@ -223,7 +232,7 @@ class TemplatePlanner:
                 scheme = "left_right_back"
             else:
                 scheme = "left_right"
-        a, b, c = (self._the(resolve_category(m.group(k), cats), cats) for k in ("a", "b", "c"))
+        a, b, c = (self._the(self._cat(m.group(k), cats), cats) for k in ("a", "b", "c"))
         return (
             f"v = stand_at({a}, facing={b})\n"
             + self._choose_or_answer(q.options, f'direction(v, {c}, scheme="{scheme}")')
@@ -234,63 +243,18 @@ class TemplatePlanner:
                       text, re.I)
         if not m:
             return ""
-        items = [resolve_category(c, cats) for c in self._split_list(m.group("list"))]
+        items = [self._cat(c, cats) for c in self._split_list(m.group("list"))]
         if len(items) < 2:
             raise cannot_plan("the appearance-order question lists fewer than two categories")
         return self._choose_or_answer(q.options, f"appearance_order({text_list(items)})")
 
     def _route(self, text: str, q: Question, cats: dict[str, int]) -> str:
-        m = re.search(
-            r"\b(?:beginning|starting|standing) (?:at|by|next to) (?:the )?(?P<a>.+?),? (?:and )?facing (?:the )?"
-            r"(?P<b>.+?)\.\s*you want to (?:navigate|go|get) to (?:the )?(?P<c>.+?)\.",
-            text,
-            re.I,
-        )
-        if not m:
+        rq = parse_route_question(text)
+        if rq is None:
             return ""
-        body = text[m.end():]
-        colon = body.find("):")
-        body = body[colon + 2:] if colon >= 0 else body
-        body = re.split(r"you have reached", body, flags=re.I)[0]
-        marks = list(re.finditer(r"(?:^|\s)\d+\s*[.)]\s+", " " + body))
-        steps = [
-            (" " + body)[mk.end(): marks[i + 1].start() if i + 1 < len(marks) else None].strip()
-            for i, mk in enumerate(marks)
-        ]
-        waypoints: list[str] = []
-        blanks: list[int] = []  # index in the route's turn list of each [please fill in]
-        given_turn = False
-        for step in steps:
-            if _BLANK_RE.search(step):
-                if not waypoints:
-                    raise cannot_plan("a route question's first step is a turn to fill in; it must be 'Go forward'")
-                blanks.append(len(waypoints) - 1)
-                continue
-            if _TURN_RE.match(step):
-                if not waypoints:
-                    raise cannot_plan("a route question's first step is a turn; it must be 'Go forward'")
-                given_turn = True
-                continue
-            cat = find_category_in(step, cats) if cats else None
-            if cat is None:
-                w = re.search(
-                    r"\b(?:until|to|towards|reach|past|passing)\s+(?:you (?:reach|see|pass)\s+)?(?:the |a |an )?"
-                    r"(?P<x>.+?)(?:\s+is\b.*|\s+on your\b.*|[.,;]|$)",
-                    step,
-                    re.I,
-                )
-                if not w:
-                    raise cannot_plan(f"route step {step!r} names no object")
-                cat = resolve_category(w.group("x"), cats)
-            waypoints.append(cat)
-        if not waypoints:
-            raise cannot_plan("the route question has no 'Go forward until the ...' steps")
-        a, b = (self._the(resolve_category(m.group(k), cats), cats) for k in ("a", "b"))
-        points = "[" + ", ".join(self._the(w, cats) for w in waypoints) + "]"
-        head = f"v = stand_at({a}, facing={b})\n"
-        if not given_turn:
-            return head + self._choose_or_answer(q.options, f"route(v, {points})")
-        # some turns are written out: the options list only the blanks, so pick those turns
-        picked = "[" + ", ".join(f"t[{i}]" for i in blanks) + "]"
-        return head + f"t = route(v, {points}).turns\n" + self._choose_or_answer(q.options, picked)
-
+        builder = RouteProgramBuilder(list(cats), lambda c: self._the(c, cats))
+        program = builder.build(rq, lambda turns: self._choose_or_answer(q.options, turns))
+        log = getattr(cats, "log", None)
+        if log is not None:
+            log.extend(builder.notes)
+        return program

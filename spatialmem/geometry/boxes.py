@@ -1,4 +1,4 @@
-"""Oriented 3D boxes: fitting, containment, exact closest-point distance and gravity-aligned IoU.
+"""Oriented 3D boxes: fitting, containment, exact closest-point distance and IoU, for any rotation.
 
 A box is ``center`` (3,) metres, ``size`` (3,) metres and ``axes`` (3, 3) whose **rows** are the
 unit box axes in the world frame; ``size[i]`` is the extent along ``axes[i]``. A *gravity-aligned*
@@ -77,6 +77,14 @@ class OrientedBox:
 
     def is_gravity_aligned(self, atol: float = 1e-4) -> bool:
         return bool(np.allclose(np.abs(self.axes[2]), [0.0, 0.0, 1.0], atol=atol))
+
+    def gravity_aligned(self) -> OrientedBox:
+        """This box if gravity-aligned, else the smallest-footprint gravity-aligned box enclosing it.
+
+        For floor-plane reasoning (footprints, free space, routes); sizes, distances and IoU use the
+        box itself, exact for any rotation.
+        """
+        return self if self.is_gravity_aligned() else fit_gravity_aligned(self.corners())
 
     def corners(self) -> np.ndarray:
         """(8, 3) world corners; corner k has signs ``itertools.product((-1, 1), repeat=3)[k]``."""
@@ -274,20 +282,56 @@ def parts_distance(parts_a: list[OrientedBox], parts_b: list[OrientedBox]) -> fl
 
 # -------------------------------------------------------------------- overlap
 def iou_3d(a: OrientedBox, b: OrientedBox) -> float:
-    """Volume IoU of two gravity-aligned boxes (footprint polygon intersection x z overlap).
+    """Exact volume IoU of two oriented boxes, any rotation.
 
-    Raises:
-        ValueError: if either box is not gravity-aligned.
+    Gravity-aligned pairs use footprint-polygon intersection x z overlap; other pairs the volume of
+    the intersection polytope (:func:`intersection_volume`).
     """
-    if not (a.is_gravity_aligned(1e-3) and b.is_gravity_aligned(1e-3)):
-        raise ValueError("iou_3d needs gravity-aligned boxes (axes[2] = ±z)")
-    dz = min(a.z_max, b.z_max) - max(a.z_min, b.z_min)
-    if dz <= 0:
-        return 0.0
-    inter_area = polygon_area(clip_convex(a.footprint(), b.footprint()))
-    inter = inter_area * dz
+    if a.is_gravity_aligned(1e-9) and b.is_gravity_aligned(1e-9):
+        dz = min(a.z_max, b.z_max) - max(a.z_min, b.z_min)
+        inter = polygon_area(clip_convex(a.footprint(), b.footprint())) * dz if dz > 0 else 0.0
+    else:
+        inter = intersection_volume(a, b)
     union = a.volume + b.volume - inter
     return float(inter / union) if union > 0 else 0.0
+
+
+def _segment_plane_points(corners: np.ndarray, box: OrientedBox) -> np.ndarray:
+    """Points where the 12 edges of a box (given by its corners) cross the 6 face planes of ``box``."""
+    p, q = corners[_EDGES[:, 0]], corners[_EDGES[:, 1]]
+    lp, lq = box.to_local(p), box.to_local(q)  # (12, 3) in the other box's frame
+    out = []
+    half = box.size / 2.0
+    for axis in range(3):
+        for sign in (-1.0, 1.0):
+            da, db = lp[:, axis] - sign * half[axis], lq[:, axis] - sign * half[axis]
+            cross = (da * db < 0.0)
+            t = da[cross] / (da[cross] - db[cross])
+            out.append(p[cross] + t[:, None] * (q[cross] - p[cross]))
+    return np.concatenate(out) if out else np.zeros((0, 3))
+
+
+def intersection_volume(a: OrientedBox, b: OrientedBox) -> float:
+    """Exact volume (m^3) of the intersection of two solid oriented boxes.
+
+    The intersection of two convex polytopes is the convex hull of: each box's corners inside the
+    other, and the points where each box's edges cross the other's faces; its volume is the hull's.
+    """
+    if not boxes_intersect(a, b):
+        return 0.0
+    ca, cb = a.corners(), b.corners()
+    pts = [ca[b.contains(ca, 1e-9)], cb[a.contains(cb, 1e-9)],
+           _segment_plane_points(ca, b), _segment_plane_points(cb, a)]
+    P = np.concatenate(pts)
+    P = P[a.contains(P, 1e-7) & b.contains(P, 1e-7)]
+    if len(P) < 4:
+        return 0.0
+    from scipy.spatial import ConvexHull, QhullError
+
+    try:
+        return float(ConvexHull(P).volume)
+    except QhullError:  # flat (touching faces): no volume
+        return 0.0
 
 
 def polygon_area(poly: np.ndarray) -> float:

@@ -14,10 +14,12 @@ no ``room`` -> room unknown; polygon only -> area from the shoelace formula; are
 an empty polygon. Category names are stripped, lower-cased, inner whitespace collapsed. Instances get
 ids 1..N in file order and carry no points.
 
-Boxes whose axes are not gravity-aligned are accepted: when one box axis is vertical the axes are
-reordered (a relabelling, the same box); a genuinely tilted box is replaced by the smallest enclosing
-gravity-aligned box, because the query language and the metrics work on gravity-aligned boxes.
-Each such change is recorded in ``memory.metadata["notes"]``.
+Boxes whose axes are not gravity-aligned are accepted: the axes are relabelled so that the most
+vertical one comes third, pointing up (the same box). A tilted box keeps its full 3-DoF rotation:
+size, longest side, closest-point distance, IoU and direction from the centre are exact for any
+rotation (:mod:`spatialmem.geometry.boxes`); ``box.gravity_aligned()`` gives the enclosing upright
+box where floor-plane reasoning needs one. Each relabelling or tilt is recorded in
+``memory.metadata["notes"]``.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import numpy as np
 
 from spatialmem.errors import FormatError
 from spatialmem.fsutil import read_user_text
-from spatialmem.geometry.boxes import OrientedBox, fit_gravity_aligned, polygon_area, signed_area
+from spatialmem.geometry.boxes import OrientedBox, polygon_area, signed_area
 from spatialmem.memory.scene import ObjectInstance, Room, SceneMemory
 from spatialmem.types import MAX_WORLD_M
 
@@ -68,30 +70,36 @@ def _axes(v: Any, where: str) -> np.ndarray:
     return A
 
 
-def gravity_aligned(box: OrientedBox, atol: float = 1e-4) -> tuple[OrientedBox, str | None]:
-    """Express ``box`` as a gravity-aligned box (``axes[2] = +z``).
+def upright_axes(box: OrientedBox, atol: float = 1e-4) -> tuple[OrientedBox, str | None]:
+    """The same box with its axes relabelled so that ``axes[2]`` is its most vertical axis, pointing up.
 
     Returns:
-        ``(box, note)``: when an axis of ``box`` is already vertical, the same box with its axes
-        reordered / flipped (``note`` None if nothing changed, else says what was reordered); when
-        the box is tilted, the smallest enclosing gravity-aligned box and a note with the tilt angle.
+        ``(box, note)``: ``note`` is None when nothing changed; "axes reordered ..." when an exactly
+        vertical axis was moved to the third slot; "box tilted X deg from gravity; kept with its full
+        rotation" for a tilted box (its rotation is kept: sizes, distances and IoU are exact for any
+        rotation, and ``box.gravity_aligned()`` gives the enclosing upright box for floor-plane work).
     """
     ax = box.axes
     vertical = np.abs(ax[:, 2])
     k = int(np.argmax(vertical))
-    if vertical[k] >= 1.0 - atol:
-        if k == 2 and ax[2, 2] > 0:
-            return box, None
+    upright = vertical[k] >= 1.0 - atol
+    if k == 2 and ax[2, 2] > 0:
+        new = box
+    else:
         others = [i for i in range(3) if i != k]
+        a2 = ax[k] * np.sign(ax[k, 2])
         a0 = ax[others[0]].copy()
-        a0[2] = 0.0
-        a0 /= np.linalg.norm(a0)
-        a1 = np.cross([0.0, 0.0, 1.0], a0)  # right-handed, horizontal
+        if upright:  # an exactly vertical axis: make the other two exactly horizontal
+            a2 = np.array([0.0, 0.0, 1.0])
+            a0[2] = 0.0
+            a0 /= np.linalg.norm(a0)
+        a1 = np.cross(a2, a0)  # right-handed: +-axes[others[1]]
         size = np.array([box.size[others[0]], box.size[others[1]], box.size[k]])
-        return OrientedBox(box.center, size, np.array([a0, a1, [0.0, 0.0, 1.0]])), "axes reordered so that axes[2] = +z"
+        new = OrientedBox(box.center, size, np.array([a0, a1, a2]))
+    if upright:
+        return new, (None if new is box else "axes reordered so that axes[2] = +z")
     tilt = math.degrees(math.acos(min(1.0, float(vertical[k]))))
-    enclosing = fit_gravity_aligned(box.corners())
-    return enclosing, f"box tilted {tilt:.1f} deg from gravity; replaced by the enclosing gravity-aligned box"
+    return new, f"box tilted {tilt:.1f} deg from gravity; kept with its full rotation"
 
 
 def _parse_object(i: int, obj: Any) -> tuple[str, OrientedBox, float | None, list[str]]:
@@ -112,7 +120,7 @@ def _parse_object(i: int, obj: Any) -> tuple[str, OrientedBox, float | None, lis
     if fs is not None and not (isinstance(fs, (int, float)) and not isinstance(fs, bool) and math.isfinite(fs)
                                and fs >= 0):
         raise FormatError(f"{where}.first_seen_s: expected a number of seconds >= 0 or null, got {json.dumps(fs)[:80]}")
-    box, note = gravity_aligned(OrientedBox(center, size, axes))
+    box, note = upright_axes(OrientedBox(center, size, axes))
     notes = [f"{where}: {note}"] if note else []
     return category, box, (None if fs is None else float(fs)), notes
 

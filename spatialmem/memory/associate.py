@@ -41,6 +41,10 @@ class AssociationConfig:
             come within ``fragment_gap_m`` and whose joint bounds are at most ``fragment_growth`` times the
             sum of their own bound volumes, are fragments of one object seen piecewise (e.g. the lower and
             upper part of a door in different frames) and are merged.
+        fragment_nested: two such instances whose joint bounds are larger are still fragments when at least
+            this fraction of the smaller one's floor footprint (bounds grown by ``fragment_gap_m``) lies in the
+            larger one's: pieces stacked in one footprint, like a chair's back and its seat (two separate
+            objects of one category do not share a footprint).
         denoise_voxel_m, denoise_min_fraction: instance points in 26-connected clusters smaller than
             this fraction of the largest cluster are removed by periodic denoising (0 disables).
         hash_cell_m: cell size of the spatial hash over instance bounds.
@@ -56,6 +60,7 @@ class AssociationConfig:
     merge_box_overlap: float = 0.6
     fragment_gap_m: float = 0.12
     fragment_growth: float = 1.5
+    fragment_nested: float = 0.6
     denoise_voxel_m: float = 0.05
     denoise_min_fraction: float = 0.05
     hash_cell_m: float = 1.0
@@ -194,6 +199,14 @@ def _aabb_volume(lo: np.ndarray, hi: np.ndarray, margin: float) -> float:
     return float(np.prod(np.maximum(hi - lo, 0.0) + 2 * margin))
 
 
+def _footprint_nested(a: InstanceState, b: InstanceState, grow_m: float) -> float:
+    """Fraction of the smaller floor footprint (xy bounds grown by ``grow_m``) inside the larger one."""
+    alo, ahi, blo, bhi = a.lo[:2] - grow_m, a.hi[:2] + grow_m, b.lo[:2] - grow_m, b.hi[:2] + grow_m
+    inter = float(np.prod(np.maximum(np.minimum(ahi, bhi) - np.maximum(alo, blo), 0.0)))
+    smaller = min(float(np.prod(ahi - alo)), float(np.prod(bhi - blo)))
+    return inter / smaller if smaller > 0 else 0.0
+
+
 def are_fragments(a: InstanceState, b: InstanceState, cfg: AssociationConfig) -> bool:
     """Whether two same-category instances look like pieces of one object (see ``fragment_gap_m``)."""
     if cfg.fragment_gap_m <= 0 or set(a.recent_frames) & set(b.recent_frames):
@@ -202,7 +215,8 @@ def are_fragments(a: InstanceState, b: InstanceState, cfg: AssociationConfig) ->
         return False
     m = cfg.box_margin_m
     joint = _aabb_volume(np.minimum(a.lo, b.lo), np.maximum(a.hi, b.hi), m)
-    if joint > cfg.fragment_growth * (_aabb_volume(a.lo, a.hi, m) + _aabb_volume(b.lo, b.hi, m)):
+    if joint > cfg.fragment_growth * (_aabb_volume(a.lo, a.hi, m) + _aabb_volume(b.lo, b.hi, m)) \
+            and _footprint_nested(a, b, cfg.fragment_gap_m) < cfg.fragment_nested:
         return False
     if a.feature is not None and b.feature is not None:
         fs = _feature_sim(a.feature, b.feature)

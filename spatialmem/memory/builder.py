@@ -3,7 +3,10 @@
 Per :meth:`MemoryBuilder.step`:
 
 1. the geometry backend gives the frame a pose and metric depth, the instance backend its 2D
-   detections (both built from the registry by name);
+   detections (both built from the registry by name); a geometry backend that needs the stream
+   (``process_stream``, e.g. ``sfm``) runs ahead of the builder in :func:`build_memory`, which then
+   hands :meth:`MemoryBuilder.add_batch` frames that already carry pose and depth, and calls its
+   ``finalize`` on the snapshot (:meth:`MemoryBuilder.finalize`);
 2. detections are lifted to :class:`~spatialmem.types.Observation3D` (:mod:`.lift`);
 3. observations are associated with the fused instances near them by 3D overlap + category
    (+ feature similarity) and fused into them *immediately*, or start new instances
@@ -49,6 +52,7 @@ from spatialmem.memory.episodic import CameraTrack, EpisodicMemory, KeyframeStor
 from spatialmem.memory.instance_state import InstanceState
 from spatialmem.memory.lift import FrameCloud, LiftConfig, fit_box_fast, fit_box_surface, lift_detections
 from spatialmem.memory.scene import CameraRecord, Keyframe, ObjectInstance, Room, SceneMemory
+from spatialmem.memory.thin import THIN_OBJECTS, fit_to_wall
 from spatialmem.memory.working import FrameRecord, WorkingMemory
 from spatialmem.perception.base import GeometryConfig, InstancesConfig, build_geometry, build_instances
 from spatialmem.perception.hub import library_versions
@@ -82,8 +86,11 @@ class BuilderConfig:
         box_fit: ``"surface"`` (yaw by the closeness of points to the box sides, robust for objects seen
             on two faces only; :func:`~.lift.fit_box_surface`) or ``"min_area"`` (minimum-footprint box,
             :func:`~spatialmem.geometry.boxes.fit_gravity_aligned`).
-        snap_thin_to_walls: extend thin boxes (<= 12 cm: doors, pictures) back to the wall they hang on
-            (:func:`~spatialmem.geometry.floor.snap_thin_box_to_wall`); their backs are never seen.
+        snap_thin_to_walls: complete thin boxes against the wall they hang on (their backs are never seen):
+            categories of :data:`~spatialmem.memory.thin.THIN_OBJECTS` (doors, windows, pictures ...) are
+            re-fitted parallel to the room outline's wall with a minimum thickness
+            (:func:`~spatialmem.memory.thin.fit_to_wall`); other boxes <= 12 cm thick are extended back to
+            wall cells (:func:`~spatialmem.geometry.floor.snap_thin_box_to_wall`).
         snap_vertical: extend boxes ending within 5 cm above the floor down to it, and within 10 cm below
             the ceiling up to it (:func:`~spatialmem.geometry.floor.snap_box_vertically`).
         scene_voxel_m, scene_point_budget: scene point-cloud voxel size and voxel budget.
@@ -183,11 +190,20 @@ class MemoryBuilder:
     def step_batch(self, frames: list[Frame]) -> None:
         """Ingest several frames in order; backends with ``process_batch`` / ``detect_batch`` see them at once."""
         geo = getattr(self.geometry, "process_batch", None)
-        frames = list(geo(frames)) if geo is not None else [self.geometry.process(f) for f in frames]
+        self.add_batch(list(geo(frames)) if geo is not None else [self.geometry.process(f) for f in frames])
+
+    def add_batch(self, frames: list[Frame]) -> None:
+        """Ingest frames that already carry pose and depth (from a streaming geometry backend's
+        ``process_stream``, such as ``sfm``, which needs many frames before it can place one)."""
         det = getattr(self.detector, "detect_batch", None)
         dets = list(det(frames)) if det is not None else [self.detector.detect(f) for f in frames]
         for frame, detections in zip(frames, dets, strict=True):
             self._integrate(frame, detections)
+
+    def finalize(self, memory: SceneMemory) -> SceneMemory:
+        """The geometry backend's post-build step (``sfm``: metric scale refinement + statistics), if any."""
+        fin = getattr(self.geometry, "finalize", None)
+        return memory if fin is None else fin(memory)
 
     @property
     def batch_size(self) -> int:
@@ -318,15 +334,22 @@ class MemoryBuilder:
         floor_z = None if floor is None else floor.z
         floor_z, ceiling_z = (floor_z, self.floor.ceiling_z(floor_z, strict=False)) if cfg.snap_vertical \
             else (None, None)
+        room = self.room(floor)
+        polygon = None if room is None or len(room.floor_polygon) < 3 else room.floor_polygon
         instances = []
         for iid in sorted(self.instances):
             inst = self.instances[iid]
             if inst.n_observations < cfg.min_observations or len(inst) < cfg.min_instance_points:
                 continue
             pts = inst.points
+            box = self._fit_box(pts)
+            if cfg.snap_thin_to_walls and inst.category in THIN_OBJECTS:  # door, window, picture ...
+                box = snap_box_vertically(fit_to_wall(box, pts, inst.category, polygon, None if floor is None
+                                                      else floor.z), floor_z, ceiling_z)
+            else:
+                box = self._snap(box, walls, origin, floor_z, ceiling_z)
             instances.append(ObjectInstance(
-                id=iid, category=inst.category, points_world=pts,
-                box=self._snap(self._fit_box(pts), walls, origin, floor_z, ceiling_z),
+                id=iid, category=inst.category, points_world=pts, box=box,
                 first_seen_s=inst.first_time_s, last_seen_s=inst.last_seen_s, n_observations=inst.n_observations,
                 keyframe_indices=tuple(f for _, f in sorted(views.get(iid, []), key=lambda v: (-v[0], v[1]))[:5]),
                 feature=None if inst.feature is None else inst.feature.astype(np.float32)))
@@ -356,7 +379,7 @@ class MemoryBuilder:
                                                  "planes": [list(p) for p in floor.planes]},
         })
         return SceneMemory(scene_id=self.scene_id, instances=tuple(instances), cameras=tuple(cams),
-                           keyframes=tuple(keyframes), room=self.room(floor), points_world=self.cloud.xyz.copy(),
+                           keyframes=tuple(keyframes), room=room, points_world=self.cloud.xyz.copy(),
                            colors_rgb=self.cloud.rgb.copy(), metadata=metadata)
 
     def _snap(self, box, walls: np.ndarray, origin: np.ndarray, floor_z: float | None, ceiling_z: float | None):
@@ -410,22 +433,25 @@ def build_memory(source: Iterable[Frame], config: BuilderConfig | None = None,
     batch: list[Frame] = []
     done = 0
 
+    stream = getattr(b.geometry, "process_stream", None)  # geometry over the whole stream (sfm), or per batch
+    frames = stream(prefetch(source, prefetch_frames)) if stream is not None else prefetch(source, prefetch_frames)
+
     def flush() -> None:
         nonlocal done
-        b.step_batch(batch)
+        (b.add_batch if stream is not None else b.step_batch)(batch)
         for _ in batch:
             if progress is not None:
                 progress(done, total if total is not None else done + 1, b.n_instances)
             done += 1
         batch.clear()
 
-    for frame in prefetch(source, prefetch_frames):
+    for frame in frames:
         batch.append(frame)
         if len(batch) >= b.batch_size:
             flush()
     if batch:
         flush()
-    return b.snapshot()
+    return b.finalize(b.snapshot())
 
 
 def _jsonable(value: Any) -> Any:

@@ -11,7 +11,8 @@ threshold, then their total IoU (Hungarian algorithm, ``scipy.optimize.linear_su
 Precision = matches / predicted instances; recall = matches / ground-truth objects (with no
 predictions precision is 1.0 only when there is no ground truth either, else 0.0).
 
-Errors over the pairs matched at IoU 0.25: centre error = Euclidean distance of box centres (m);
+IoU is exact for boxes of any rotation (:func:`spatialmem.geometry.boxes.iou_3d`). Errors over the
+pairs matched at IoU 0.25: centre error = Euclidean distance of box centres (m);
 size error = Euclidean norm of the difference of (longer horizontal side, shorter horizontal side,
 height) (m; independent of how the horizontal axes are labelled). Room-area error = |memory area -
 true area| / true area.
@@ -30,7 +31,7 @@ from scipy.optimize import linear_sum_assignment
 
 from spatialmem.errors import FormatError, InputError
 from spatialmem.geometry.boxes import OrientedBox, iou_3d
-from spatialmem.memory.annotations import gravity_aligned
+from spatialmem.memory.annotations import upright_axes
 from spatialmem.memory.scene import SceneMemory
 
 IOU_THRESHOLDS = (0.25, 0.5)
@@ -97,7 +98,7 @@ def _gt_box(obj: dict, i: int) -> OrientedBox:
         box = OrientedBox(obj["center"], obj["size"], obj.get("axes", np.eye(3)))
     except (KeyError, ValueError, TypeError) as exc:
         raise FormatError(f"scene.json objects[{i}]: bad box ({exc})") from None
-    return gravity_aligned(box)[0]
+    return upright_axes(box)[0]
 
 
 def _dims(box: OrientedBox) -> np.ndarray:
@@ -137,7 +138,7 @@ def evaluate_memory(memory: SceneMemory, scene: str | os.PathLike | dict) -> Mem
     gt_boxes = [_gt_box(o, i) for i, o in gt]
     gt_cats = [str(o["category"]).strip().lower() for _, o in gt]
     preds = list(memory.instances)
-    pred_boxes = [gravity_aligned(p.box)[0] for p in preds]
+    pred_boxes = [upright_axes(p.box)[0] for p in preds]
     pred_cats = [p.category.strip().lower() for p in preds]
 
     iou = np.zeros((len(preds), len(gt)))

@@ -44,7 +44,11 @@ from spatialmem.geometry.boxes import OrientedBox
 from spatialmem.memory.scene import CameraRecord, Keyframe, ObjectInstance, Room, SceneMemory
 from spatialmem.types import Intrinsics
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# 1: every box upright (axes[2] = +z); 2: boxes keep any 3-DoF rotation (tilted imported annotations).
+# The tables are the same, so a version-1 memory loads unchanged; an older spatialmem refuses version 2
+# instead of mis-reading a tilted box as upright.
+READABLE_SCHEMA_VERSIONS = (1, 2)
 FORMAT_NAME = "spatialmem-memory"
 DB_NAME = "memory.sqlite"
 ARRAYS_DIR = "arrays"
@@ -300,7 +304,7 @@ def _read(con: sqlite3.Connection, root: Path, db: Path) -> SceneMemory:
             f"{db}: written by a newer spatialmem (memory schema version {version}; this version reads up to "
             f"{SCHEMA_VERSION}); upgrade spatialmem to load it"
         )
-    if version < 1:
+    if version not in READABLE_SCHEMA_VERSIONS:
         raise StoreError(f"{db}: invalid schema_version {version}")
 
     instances = []
@@ -314,6 +318,8 @@ def _read(con: sqlite3.Connection, root: Path, db: Path) -> SceneMemory:
             raise ValueError(f"{where} size: box sizes must be >= 0, found {size_m.tolist()}")
         box = OrientedBox(_arr_from_json(center, (3,), f"{where} center"), size_m,
                           _arr_from_json(axes, (3, 3), f"{where} axes"))
+        if not np.allclose(box.axes @ box.axes.T, np.eye(3), atol=1e-6):
+            raise ValueError(f"{where} axes: box axes are not orthonormal")
         fs = _finite(fs, f"{where} first_seen_s", optional=True)
         ls = _finite(ls, f"{where} last_seen_s", optional=True)
         if pfile:

@@ -16,9 +16,11 @@ Routes (every error is a problem-details JSON object, see :mod:`.problems`):
 # No `from __future__ import annotations`: FastAPI reads the route signatures (local Annotated aliases) at runtime.
 import asyncio
 import contextlib
+import functools
 import os
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -76,8 +78,12 @@ class SaveRequest(_Strict):
     name: str | None = None
 
 
-def memory_routes(resolve: Callable[..., SceneMemory], config: ServerConfig, tag: str) -> APIRouter:
-    """The read-only routes over one memory; ``resolve`` is the dependency that yields it."""
+def memory_routes(resolve: Callable[..., SceneMemory], config: ServerConfig, tag: str, pool: Executor) -> APIRouter:
+    """The read-only routes over one memory; ``resolve`` is the dependency that yields it.
+
+    Programs and checks run on ``pool``, a small executor of their own: short CPU-bound runs queue in order
+    there instead of contending for the GIL with every request thread, which keeps their tail latency low.
+    """
     r = APIRouter(tags=[tag])
     lim = config.limits
     Mem = Annotated[SceneMemory, Depends(resolve)]
@@ -98,13 +104,17 @@ def memory_routes(resolve: Callable[..., SceneMemory], config: ServerConfig, tag
         items = mem.instances if category is None else mem.by_category(category)
         return [instance_dict(i) for i in items]
 
+    async def off(fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(fn, *args))
+
     @r.post("/run", summary="Run a query-language program")
-    def run(mem: Mem, req: RunRequest) -> dict[str, Any]:
-        return queries.run_program_dict(mem, req.program, lim.max_program_chars, lim.run_timeout_s, req.images)
+    async def run(mem: Mem, req: RunRequest) -> dict[str, Any]:
+        return await off(queries.run_program_dict, mem, req.program, lim.max_program_chars, lim.run_timeout_s,
+                         req.images)
 
     @r.post("/check", summary="Check a program (diagnostics only, nothing runs)")
-    def check(mem: Mem, req: CheckRequest) -> dict[str, Any]:
-        return queries.check_program_dict(mem, req.program, lim.max_program_chars)
+    async def check(mem: Mem, req: CheckRequest) -> dict[str, Any]:
+        return await off(queries.check_program_dict, mem, req.program, lim.max_program_chars)
 
     @r.post("/ask", summary="Answer a question with a planner")
     def ask(mem: Mem, req: AskRequest) -> dict[str, Any]:
@@ -146,11 +156,15 @@ def create_app(config: ServerConfig) -> FastAPI:
     library = MemoryLibrary(config.roots, config.cache_memories)
     sessions = SessionManager(config.limits.max_sessions, config.session_root)
     lim = config.limits
+    dsl_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="spatialmem-dsl")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        yield
-        await run_in_threadpool(sessions.save_all)  # shutdown: keep what the live sessions built
+        try:
+            yield
+        finally:
+            await run_in_threadpool(sessions.save_all)  # shutdown: keep what the live sessions built
+            dsl_pool.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(title="spatialmem", version=_version(),
                   description="Spatial memory of scenes: query programs, questions, renders and live sessions.",
@@ -159,14 +173,16 @@ def create_app(config: ServerConfig) -> FastAPI:
     install(app)
     app.add_middleware(GuardMiddleware, token=config.token, max_body_bytes=lim.max_upload_bytes)
 
-    def memory_of(name: str) -> SceneMemory:
-        return library.get(name)
+    async def memory_of(name: str) -> SceneMemory:
+        hit = library.cached(name)  # a dict look-up and a stat(): no thread hop for a loaded memory
+        return hit if hit is not None else await run_in_threadpool(library.get, name)
 
     def session_memory(sid: str) -> SceneMemory:
         return sessions.get(sid).snapshot()
 
-    app.include_router(memory_routes(memory_of, config, "memories"), prefix="/api/memories/{name}")
-    app.include_router(memory_routes(session_memory, config, "sessions"), prefix="/api/sessions/{sid}/memory")
+    app.include_router(memory_routes(memory_of, config, "memories", dsl_pool), prefix="/api/memories/{name}")
+    app.include_router(memory_routes(session_memory, config, "sessions", dsl_pool),
+                       prefix="/api/sessions/{sid}/memory")
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -34,7 +34,7 @@ class MemoryLibrary:
     def __init__(self, roots: tuple[Path, ...], cache_size: int = 16) -> None:
         self.roots = tuple(Path(r).resolve() for r in roots)
         self.cache_size = max(1, int(cache_size))
-        self._cache: OrderedDict[Path, tuple[float, SceneMemory]] = OrderedDict()
+        self._cache: OrderedDict[Path, tuple[tuple[int, int], SceneMemory]] = OrderedDict()
         self._lock = threading.Lock()
 
     def path_of(self, name: str) -> Path:
@@ -63,17 +63,31 @@ class MemoryLibrary:
                     seen[p.name] = {"name": p.name, "root": k}
         return list(seen.values())
 
-    def get(self, name: str) -> SceneMemory:
-        """The loaded memory ``name`` (cached; reloaded when its database file changed)."""
-        from spatialmem.memory.store import DB_NAME, load_memory
+    def _stamp(self, name: str) -> tuple[Path, tuple[int, int]]:
+        from spatialmem.memory.store import DB_NAME
 
         path = self.path_of(name)
-        stamp = (path / DB_NAME).stat().st_mtime_ns
+        st = (path / DB_NAME).stat()
+        return path, (st.st_mtime_ns, st.st_ino)
+
+    def cached(self, name: str) -> SceneMemory | None:
+        """The memory ``name`` if it is loaded and unchanged on disk, else None (400/404 problems as get)."""
+        path, stamp = self._stamp(name)
         with self._lock:
             hit = self._cache.get(path)
             if hit is not None and hit[0] == stamp:
                 self._cache.move_to_end(path)
                 return hit[1]
+        return None
+
+    def get(self, name: str) -> SceneMemory:
+        """The loaded memory ``name`` (cached; reloaded when its database file changed)."""
+        from spatialmem.memory.store import load_memory
+
+        hit = self.cached(name)
+        if hit is not None:
+            return hit
+        path, stamp = self._stamp(name)
         memory = load_memory(path)
         with self._lock:
             self._cache[path] = (stamp, memory)

@@ -45,6 +45,12 @@ class QuestionConfig:
     appearance_min_gap_s: float = 1.0
     route_max_attempts: int = 600
     route: RouteConfig = field(default_factory=RouteConfig)
+    # route phrasings (docs/benchmark.md): how often the robot must first turn, how the start is stated,
+    # how often one turn is written out ("Turn left") instead of left to fill in
+    route_first_turn_share: float = 0.7
+    route_start_shares: dict[str, float] = field(
+        default_factory=lambda: {"facing": 0.5, "and facing": 0.3, "back to": 0.2})
+    route_written_turn_share: float = 0.2
 
 
 @dataclass(frozen=True, eq=False)
@@ -397,22 +403,34 @@ def _route(s: _Scene, rng: random.Random, cfg: QuestionConfig):
     rng.shuffle(triples)
     out = []
     turn_counts = list(range(1, cfg.route.max_turns + 1))
+    starts, start_weights = zip(*cfg.route_start_shares.items())
     for a, b, c in triples[:cfg.route_max_attempts]:
         if len(out) >= cfg.max_per_type:
             break
         want = turn_counts[len(out) % len(turn_counts)]
+        start = rng.choices(starts, start_weights)[0]
+        first_turn = rng.random() < cfg.route_first_turn_share
         route = None
         for k in [want] + [k for k in turn_counts if k != want]:
-            route = planner.plan(a.id, b.id, c.id, k)
+            route = planner.plan(a.id, b.id, c.id, k, first_turn=first_turn, back_to=start == "back to")
             if route is not None:
                 break
         if route is None:
             continue
-        steps = T.route_steps([by_id[w].category for w in route.waypoint_ids], c.category)
-        q = T.ROUTE.format(a=a.category, b=b.category, c=c.category, steps=steps)
-        correct = T.turn_sequence_text(route.turns)
+        written = {}
+        if len(route.all_turns) >= 3 and rng.random() < cfg.route_written_turn_share:
+            i = rng.randrange(len(route.turns))  # one waypoint's turn is given instead of asked
+            written = {i: route.turns[i]}
+        blanks = list(route.all_turns)
+        for i in written:
+            del blanks[len(route.all_turns) - len(route.turns) + i]
+        steps = T.route_steps([by_id[w].category for w in route.waypoint_ids], c.category, bool(route.first_turn),
+                              written)
+        q = T.ROUTE_ANY_START.format(a=a.category, start=T.ROUTE_STARTS[start].format(b=b.category), c=c.category,
+                                     steps=steps)
+        correct = T.turn_sequence_text(blanks)
         others = [T.turn_sequence_text(p) for p in itertools.product(("turn left", "turn right", "turn back"),
-                                                                      repeat=len(route.turns))]
+                                                                      repeat=len(blanks))]
         others = [x for x in others if x != correct]
         options, letter = _mc(rng, correct, rng.sample(others, min(3, len(others))))
         out.append((q, options, letter))

@@ -159,7 +159,9 @@ class Route:
     """A planned route: start at ``start_id`` facing ``facing_id``, walk to each waypoint centre, then the target.
 
     ``turns[i]`` is the turn made on reaching ``waypoint_ids[i]`` (:func:`classify_turn` of
-    ``turn_angles_deg[i]``, CCW positive); ``first_angle_deg`` is the angle of W1 in the start view.
+    ``turn_angles_deg[i]``, CCW positive); ``first_angle_deg`` is the angle of W1 in the start view;
+    ``first_turn`` the turn made before the first leg ("" when W1 is straight ahead). ``back_to``: the
+    robot starts with its back to the facing object (facing away from it).
     """
 
     start_id: int
@@ -170,6 +172,13 @@ class Route:
     turn_angles_deg: tuple[float, ...]
     first_angle_deg: float
     length_m: float
+    first_turn: str = ""
+    back_to: bool = False
+
+    @property
+    def all_turns(self) -> tuple[str, ...]:
+        """Every turn to fill in, in walking order: the first turn (if any), then one per waypoint."""
+        return ((self.first_turn,) if self.first_turn else ()) + self.turns
 
 
 def turn_ok(angle_deg: float, config: RouteConfig) -> bool:
@@ -209,11 +218,17 @@ class RoutePlanner:
                                     and self.grid.segment_clear(p, q, ends))
         return self._clear[key]
 
-    def plan(self, start_id: int, facing_id: int, target_id: int, n_turns: int) -> Route | None:
-        """The shortest route with exactly ``n_turns`` waypoints that meets every rule, or None."""
+    def plan(self, start_id: int, facing_id: int, target_id: int, n_turns: int, first_turn: bool = False,
+             back_to: bool = False) -> Route | None:
+        """The shortest route with exactly ``n_turns`` waypoints that meets every rule, or None.
+
+        ``first_turn``: W1 must need a clear turn from the start view (:func:`turn_ok`) instead of being
+        straight ahead (|angle| < ``max_first_leg_deg``). ``back_to``: the start view faces away from
+        the facing object.
+        """
         cfg, cen = self.config, self.centers
         start = cen[start_id]
-        facing = cen[facing_id] - start
+        facing = (start - cen[facing_id]) if back_to else (cen[facing_id] - start)
         if np.linalg.norm(facing) < 1e-6 or target_id == start_id:
             return None
         best: list = [np.inf, None]
@@ -246,7 +261,8 @@ class RoutePlanner:
             if w1 in (start_id, target_id):
                 continue
             first = view_angle_deg(start, facing, cen[w1])
-            if abs(first) >= cfg.max_first_leg_deg or not self.leg_ok(start_id, w1):
+            ahead = abs(first) < cfg.max_first_leg_deg
+            if (not turn_ok(first, cfg) if first_turn else not ahead) or not self.leg_ok(start_id, w1):
                 continue
             leg = cen[w1] - start
             dfs([w1], float(np.linalg.norm(leg)), [leg])
@@ -256,8 +272,10 @@ class RoutePlanner:
         if best[0] > cfg.detour_factor * self.grid.geodesic(start_id, target_id) + cfg.detour_slack_m:
             return None
         angles = tuple(signed_angle_deg(headings[i], headings[i + 1]) for i in range(len(headings) - 1))
+        first = view_angle_deg(start, facing, cen[path[0]])
         return Route(
             start_id=start_id, facing_id=facing_id, waypoint_ids=tuple(path), target_id=target_id,
             turns=tuple(classify_turn(a) for a in angles), turn_angles_deg=angles,
-            first_angle_deg=view_angle_deg(start, facing, cen[path[0]]), length_m=float(best[0]),
+            first_angle_deg=first, length_m=float(best[0]),
+            first_turn=classify_turn(first) if first_turn else "", back_to=back_to,
         )

@@ -46,11 +46,16 @@ DIRECTION_HARD = (
 APPEARANCE_ORDER = (
     "What will be the first-time appearance order of the following categories in the video: {a}, {b}, {c}, {d}?"
 )
-ROUTE = (
-    "You are a robot beginning at the {a} facing the {b}. You want to navigate to the {c}. You will perform the "
+ROUTE_ANY_START = (
+    "You are a robot beginning at the {a} {start}. You want to navigate to the {c}. You will perform the "
     "following actions (Note: for each [please fill in], choose either 'turn back,' 'turn left,' or "
     "'turn right.'): {steps} You have reached the final destination."
 )
+ROUTE = ROUTE_ANY_START.replace("{start}", "facing the {b}")
+# the three ways the benchmark states the start view (docs/benchmark.md: route phrasings)
+ROUTE_STARTS: dict[str, str] = {
+    "facing": "facing the {b}", "and facing": "and facing the {b}", "back to": "with your back to the {b}",
+}
 ROUTE_GO = "Go forward until the {name}"
 ROUTE_FILL = "[please fill in]"
 
@@ -62,20 +67,24 @@ def format_options(labels: Sequence[str]) -> list[str]:
     return [f"{LETTERS[i]}. {label}" for i, label in enumerate(labels)]
 
 
-def route_steps(waypoints: Sequence[str], target: str) -> str:
+def route_steps(waypoints: Sequence[str], target: str, first_turn: bool = False,
+                written: dict[int, str] | None = None) -> str:
     """The numbered action list of a route question.
 
     Args:
         waypoints: categories W1..Wk the robot walks to before the destination (k >= 1).
         target: the destination category.
+        first_turn: the route starts with a turn to fill in (the robot does not face W1).
+        written: ``{i: "turn left"}``: the turn at waypoint i is written out instead of left to fill in.
 
     Returns:
         e.g. ``"1. Go forward until the tv 2. [please fill in] 3. Go forward until the sofa."``
     """
-    items: list[str] = []
-    for name in waypoints:
+    items: list[str] = [ROUTE_FILL] if first_turn else []
+    for i, name in enumerate(waypoints):
         items.append(ROUTE_GO.format(name=name))
-        items.append(ROUTE_FILL)
+        turn = (written or {}).get(i)
+        items.append(turn.capitalize() if turn else ROUTE_FILL)
     items.append(ROUTE_GO.format(name=target))
     return " ".join(f"{i + 1}. {text}" for i, text in enumerate(items)) + "."
 

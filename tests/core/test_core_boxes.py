@@ -77,7 +77,8 @@ def test_iou_of_half_overlapping_boxes():
     assert iou_3d(a, rotated) == pytest.approx(inter / (2 - inter))
 
 
-def test_iou_refuses_tilted_boxes():
+def test_iou_of_tilted_boxes_is_exact():
     tilted = OrientedBox([0, 0, 0], [1, 1, 1], [[1, 0, 0], [0, 0.8, 0.6], [0, -0.6, 0.8]])
-    with pytest.raises(ValueError, match="gravity-aligned"):
-        iou_3d(tilted, tilted)
+    assert iou_3d(tilted, tilted) == pytest.approx(1.0)
+    shifted = OrientedBox([0.5, 0, 0], [1, 1, 1], tilted.axes)  # half of it slides out along its own x axis
+    assert iou_3d(tilted, shifted) == pytest.approx(0.5 / 1.5)

@@ -10,7 +10,7 @@ import pytest
 
 from spatialmem.errors import FormatError, InputError
 from spatialmem.geometry.boxes import OrientedBox, iou_3d
-from spatialmem.memory.annotations import gravity_aligned, import_annotations, parse_annotations
+from spatialmem.memory.annotations import import_annotations, parse_annotations, upright_axes
 
 GOOD = {
     "scene_id": "scan_0042",
@@ -83,22 +83,34 @@ def test_vertical_axis_in_wrong_slot_is_reordered_to_same_box():
     assert "reordered" in mem.metadata["notes"][0] and "objects[0]" in mem.metadata["notes"][0]
 
 
-def test_tilted_box_becomes_enclosing_gravity_aligned_box_with_note():
+def test_tilted_box_keeps_its_full_rotation_with_note():
     t = np.radians(20)
     axes = [[1, 0, 0], [0, np.cos(t), np.sin(t)], [0, -np.sin(t), np.cos(t)]]
-    mem = parse_annotations({"objects": [{"category": "a", "center": [0, 0, 1], "size": [1, 1, 1], "axes": axes}]})
+    mem = parse_annotations({"objects": [{"category": "a", "center": [0, 0, 1], "size": [1, 2, 3], "axes": axes}]})
     box = mem.instances[0].box
-    assert box.is_gravity_aligned()
-    tilted = OrientedBox([0, 0, 1], [1, 1, 1], axes)
-    assert np.all(box.contains(tilted.corners(), tol=1e-9))
-    assert box.volume > 1.0
-    assert "tilted 20.0 deg" in mem.metadata["notes"][0]
+    np.testing.assert_allclose(box.axes, axes, atol=1e-12)
+    np.testing.assert_allclose(box.size, [1, 2, 3])
+    assert box.volume == pytest.approx(6.0) and box.longest_side == 3.0  # not inflated
+    assert "tilted 20.0 deg" in mem.metadata["notes"][0] and "full rotation" in mem.metadata["notes"][0]
     assert iou_3d(box, box) == pytest.approx(1.0)  # usable by the metrics
+    enclosing = box.gravity_aligned()  # still available for floor-plane reasoning
+    assert enclosing.is_gravity_aligned() and np.all(enclosing.contains(box.corners(), tol=1e-9))
 
 
-def test_gravity_aligned_leaves_aligned_box_alone():
+def test_tilted_box_with_its_up_axis_first_is_relabelled_not_changed():
+    t = np.radians(5)
+    axes = [[0, -np.sin(t), np.cos(t)], [1, 0, 0], [0, np.cos(t), np.sin(t)]]  # first axis is nearly up
+    original = OrientedBox([1, 1, 1], [0.3, 1.0, 2.0], axes)
+    box, note = upright_axes(original)
+    assert box.axes[2, 2] == pytest.approx(np.cos(t)) and np.linalg.det(box.axes) == pytest.approx(1.0)
+    np.testing.assert_allclose(box.size, [1.0, 2.0, 0.3])
+    np.testing.assert_allclose(np.sort(box.corners(), axis=0), np.sort(original.corners(), axis=0), atol=1e-12)
+    assert "tilted 5.0 deg" in note
+
+
+def test_upright_axes_leaves_aligned_box_alone():
     b = OrientedBox.from_yaw([0, 0, 0], [1, 2, 3], 0.3)
-    same, note = gravity_aligned(b)
+    same, note = upright_axes(b)
     assert same is b and note is None
 
 

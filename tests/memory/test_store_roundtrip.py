@@ -294,3 +294,30 @@ def test_unserialisable_metadata_raises_store_error_and_writes_nothing(tmp_path)
     with pytest.raises(StoreError, match="not JSON-serialisable"):
         save_memory(bad, tmp_path / "mem")
     assert list(tmp_path.iterdir()) == []
+
+
+def _tilted(rng) -> OrientedBox:
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    q *= np.sign(np.linalg.det(q))
+    return OrientedBox(rng.normal(size=3), rng.uniform(0.1, 2.0, 3), q)
+
+
+def test_tilted_box_rotation_round_trips_bit_for_bit(tmp_path):
+    rng = np.random.default_rng(5)
+    base = make_memory()
+    boxes = [_tilted(rng) for _ in base.instances]
+    mem = SceneMemory(base.scene_id, tuple(ObjectInstance(i.id, i.category, b) for i, b in zip(base.instances, boxes)))
+    save_memory(mem, tmp_path / "mem")
+    back = load_memory(tmp_path / "mem")
+    for a, b in zip(mem.instances, back.instances):
+        assert np.array_equal(a.box.axes, b.box.axes) and np.array_equal(a.box.size, b.box.size)
+        assert not b.box.is_gravity_aligned()
+
+
+def test_schema_version_1_memories_still_load(saved):
+    con = sqlite3.connect(saved / DB_NAME)
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    assert_same(load_memory(saved), make_memory())
+    assert store.SCHEMA_VERSION == 2

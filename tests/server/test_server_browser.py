@@ -18,7 +18,7 @@ from PIL import Image
 from spatialmem.memory.store import load_memory
 from spatialmem.memory.topdown import category_color
 
-from .conftest import make_app
+from .conftest import frame_parts, make_app, scene_rows, session_body
 
 CHROMIUM = os.environ.get("SPATIALMEM_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -43,13 +43,14 @@ def _browser_or_skip():
 
 
 @pytest.fixture()
-def server_url(served):
+def server_url(served, tmp_path):
     import uvicorn
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(make_app(served), host="127.0.0.1", port=port, log_level="warning"))
+    app = make_app(served, save_root=tmp_path)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 20
@@ -69,7 +70,7 @@ def _box_pixels(png: bytes, colors: list[tuple[int, int, int]]) -> int:
     return int(hit.sum())
 
 
-def test_viewer_in_headless_chromium(server_url, served, tmp_path):
+def test_viewer_in_headless_chromium(server_url, served, tiny_scene, tmp_path):
     sync_playwright = _browser_or_skip()
     memory = load_memory(served / "tiny")
     expected = [f"{i.category} #{i.id}" for i in memory.instances]
@@ -107,9 +108,38 @@ def test_viewer_in_headless_chromium(server_url, served, tmp_path):
             page.uncheck("#show-boxes")
             page.wait_for_timeout(300)
             without = canvas.screenshot()
+            live_counts, live_status = _follow_live_session(page, server_url, tiny_scene)
         finally:
             browser.close()
     assert not errors, errors
+    assert live_counts[0] < live_counts[1]  # objects appeared in the viewer while the session streamed
+    assert "session" in live_status  # the status line follows the session (its progress or its reloaded scene)
     on, off = _box_pixels(with_boxes, colors), _box_pixels(without, colors)
     print(f"box pixels: {on} with boxes, {off} without")
     assert on > 150 and on > 4 * max(off, 1), (on, off)
+
+
+def _follow_live_session(page, server_url: str, scene) -> tuple[tuple[int, int], str]:
+    """Open the viewer on a live session, stream more frames, and wait until the object list is the session's."""
+    import httpx
+
+    rows = scene_rows(scene)
+    with httpx.Client(base_url=server_url, timeout=60) as h:
+        sid = h.post("/api/sessions", json=session_body(scene)).json()["session"]
+
+        def send(part):
+            for row in part:
+                files, data = frame_parts(scene, row)
+                assert h.post(f"/api/sessions/{sid}/frames", files=files, data=data).status_code == 200
+
+        send(rows[:8])
+        page.goto(f"{server_url}/?session={sid}")
+        page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        before = page.locator("#objects li").count()
+        send(rows[8:])
+        want = [f"{o['category']} #{o['id']}" for o in h.get(f"/api/sessions/{sid}/memory/objects").json()]
+        page.wait_for_function(f"document.querySelectorAll('#objects li').length === {len(want)}", timeout=30_000)
+        assert page.locator("#objects li .name").all_inner_texts() == want
+        status = page.inner_text("#status")
+        h.delete(f"/api/sessions/{sid}")
+    return (before, len(want)), status

@@ -7,7 +7,7 @@ import numpy as np
 from spatialmem.dsl import diagnostics as D
 from spatialmem.dsl import types as T
 from spatialmem.dsl.declare import VIEWPOINTS, P, op
-from spatialmem.dsl.runtime import EYE_HEIGHT_M, Context, Fail, m, unit_vector, xy
+from spatialmem.dsl.runtime import EYE_HEIGHT_M, Context, Fail, instances, m, unit_vector, xy
 from spatialmem.dsl.values import Direction, ObjectSet, Quantity, Route, View
 from spatialmem.geometry import directions as dirs
 from spatialmem.memory.scene import CameraRecord, ObjectInstance
@@ -95,3 +95,78 @@ def route(ctx: Context, view: View, waypoints: ObjectSet | tuple[ObjectInstance,
                        "list each place once, in walking order")
         turns.append(dirs.classify_turn(dirs.signed_angle_deg(legs[i - 1], legs[i])))
     return Route(tuple(turns), tuple((float(p[0]), float(p[1])) for p in pts[1:]))
+
+
+# ------------------------------------------------------------------ walking (route questions, docs/benchmark.md)
+POINTS_ON_OBJECT: tuple[str, ...] = ("centre", "foot", "head")
+
+
+def _nearest_wall_m(ctx: Context, point_xy: np.ndarray) -> float:
+    """Floor-plane distance (m) from a point to the room outline; inf when the memory has no room."""
+    room = ctx.memory.room
+    if room is None or len(room.floor_polygon) < 3:
+        return float("inf")
+    a = np.asarray(room.floor_polygon, dtype=np.float64)
+    d = np.roll(a, -1, axis=0) - a
+    t = np.clip(np.einsum("ij,ij->i", point_xy - a, d) / np.maximum(np.einsum("ij,ij->i", d, d), 1e-12), 0.0, 1.0)
+    return float(np.min(np.linalg.norm(a + t[:, None] * d - point_xy, axis=1)))
+
+
+def point_on(ctx: Context, obj: ObjectInstance, at: str) -> np.ndarray:
+    """(2,) floor point of ``obj``: its centre, or the middle of the foot / head end of its longest floor side.
+
+    The head end is the end of the long axis nearer a wall (a bed's headboard stands against one); with
+    no room outline, the end nearer the memory's other objects. The foot is the opposite end.
+    """
+    c = xy(obj)
+    if at == "centre":
+        return c
+    box = obj.box.gravity_aligned()
+    k = int(np.argmax(box.size[:2]))
+    axis = box.axes[k, :2] / max(float(np.linalg.norm(box.axes[k, :2])), 1e-12)
+    ends = [c + axis * box.size[k] / 2.0, c - axis * box.size[k] / 2.0]
+    walls = [_nearest_wall_m(ctx, e) for e in ends]
+    if not np.isfinite(walls).all():
+        others = [xy(o) for o in ctx.memory.instances if o.id != obj.id] or [c]
+        walls = [float(min(np.linalg.norm(e - q) for q in others)) for e in ends]
+    head = 0 if walls[0] <= walls[1] else 1
+    return ends[head] if at == "head" else ends[1 - head]
+
+
+_AT = P("at", T.TEXT, "centre", choices=POINTS_ON_OBJECT)
+
+
+@op("face", P("view", T.VIEW), P("obj", T.OBJECT), _AT, returns=T.VIEW, section=VIEWPOINTS,
+    doc="Turn in place to face a point of an object (centre, or the foot / head of a bed).",
+    example='face(v, the("door"))')
+def face(ctx: Context, view: View, obj: ObjectInstance, at: str) -> View:
+    f = unit_vector(point_on(ctx, obj, at) - np.asarray(view.position_xy), f"facing {obj.category} from the view")
+    return _view(np.asarray(view.position_xy), f, view.z)
+
+
+@op("turn_to", P("view", T.VIEW), P("obj", T.OBJECT), _AT, returns=T.TEXT, section=VIEWPOINTS,
+    doc="The turn that faces an object: 'turn left' / 'turn right', 'turn back' from 135 deg.",
+    example='turn_to(v, the("door"))')
+def turn_to(ctx: Context, view: View, obj: ObjectInstance, at: str) -> str:
+    return dirs.classify_turn(dirs.view_angle_deg(view.position_xy, view.facing_xy, point_on(ctx, obj, at)))
+
+
+@op("walk_to", P("view", T.VIEW), P("obj", T.OBJECT), _AT, returns=T.VIEW, section=VIEWPOINTS,
+    doc="Walk straight to a point of an object; the new view faces the way walked.",
+    example='v2 = walk_to(v, the("bed"), at="foot")')
+def walk_to(ctx: Context, view: View, obj: ObjectInstance, at: str) -> View:
+    target = point_on(ctx, obj, at)
+    step = target - np.asarray(view.position_xy)
+    n = float(np.linalg.norm(step))
+    return _view(target, step / n if n > 1e-9 else np.asarray(view.facing_xy), view.z)
+
+
+@op("nearest_from", P("view", T.VIEW), P("category", T.TEXT, category=True), returns=T.OBJECT, section=VIEWPOINTS,
+    doc="The instance of a category whose centre is nearest the viewer (floor plane).",
+    example='nearest_from(v, "sofa")')
+def nearest_from(ctx: Context, view: View, category: str) -> ObjectInstance:
+    insts = instances(ctx, category)
+    if not insts:
+        raise Fail(D.EMPTY, f'there is no "{category}" in the memory', "see categories() for what exists")
+    p = np.asarray(view.position_xy)
+    return min(insts, key=lambda o: (float(np.linalg.norm(xy(o) - p)), o.id))

@@ -278,7 +278,8 @@ RE = {
         r"^What will be the first-time appearance order of the following categories in the video: "
         r"(.+), (.+), (.+), (.+)\?$"),
     "route_planning": re.compile(
-        r"^You are a robot beginning at the (.+) facing the (.+)\. You want to navigate to the (.+)\. You will "
+        r"^You are a robot beginning at the (.+?) (facing|and facing|with your back to) the (.+)\. You want to "
+        r"navigate to the (.+)\. You will "
         r"perform the following actions \(Note: for each \[please fill in\], choose either 'turn back,' "
         r"'turn left,' or 'turn right\.'\): (.+) You have reached the final destination\.$"),
 }
@@ -354,23 +355,36 @@ def check_row(scene, row):
 
 
 def check_route(scene, row, m, uniq):
-    a, b = uniq[m[1]], uniq[m[2]]
-    items = [s.strip() for s in re.split(r"(?:^|\s)\d+\. ", m[4]) if s.strip()]
+    a, start_kind, b = uniq[m[1]], m[2], uniq[m[3]]
+    items = [s.strip() for s in re.split(r"(?:^|\s)\d+\. ", m[5]) if s.strip()]
     assert items[-1].endswith(".")
     items[-1] = items[-1][:-1]
-    goes = items[0::2]
-    assert all(x == "[please fill in]" for x in items[1::2]) and len(items) % 2 == 1
+    first_blank = items[0] == "[please fill in]"
+    items = items[1:] if first_blank else items
+    goes, between = items[0::2], items[1::2]
+    assert len(items) % 2 == 1
+    assert all(x in ("[please fill in]", "Turn left", "Turn right", "Turn back") for x in between)
     names = [g.removeprefix("Go forward until the ") for g in goes]
-    assert names[-1] == m[3] and len(names) >= 2
+    assert names[-1] == m[4] and len(names) >= 2
     stops = [uniq[n] for n in names]
     pts = [np.asarray(o["center"][:2]) for o in [a] + stops]
-    first = angle_deg(pts[0], b["center"][:2], pts[1])
-    assert abs(first) < 30.0
+    ahead = np.asarray(b["center"][:2], float)
+    if start_kind == "with your back to":  # facing away from b
+        ahead = 2 * pts[0] - ahead
+    first = angle_deg(pts[0], ahead, pts[1])
     turns = []
+    if first_blank:
+        assert abs(first) >= 45 and abs(abs(first) - 135) >= 10, first
+        turns.append(turn_of(first))
+    else:
+        assert abs(first) < 30.0
     for i in range(1, len(pts) - 1):
         ang = heading_change(pts[i] - pts[i - 1], pts[i + 1] - pts[i])
         assert abs(ang) >= 45 and abs(abs(ang) - 135) >= 10, ang
-        turns.append(turn_of(ang))
+        if between[i - 1] == "[please fill in]":
+            turns.append(turn_of(ang))
+        else:  # a turn written out must be the true one
+            assert between[i - 1].lower() == turn_of(ang).lower()
     assert option_text(row) == ", ".join(turns)
     assert all(len(o.partition(". ")[2].split(", ")) == len(turns) for o in row["options"])
     assert len(row["options"]) == (3 if len(turns) == 1 else 4)

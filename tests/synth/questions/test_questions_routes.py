@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spatialmem.geometry.boxes import OrientedBox, parts_distance
-from spatialmem.synth.questions import closest_point_distance
+from spatialmem.synth.questions import closest_point_distance, generate_questions
 from spatialmem.synth.routes import FloorGrid, RouteConfig, RoutePlanner, turn_ok
 
 RECT = [[0.0, 0.0], [6.0, 0.0], [6.0, 4.0], [0.0, 4.0]]
@@ -71,3 +71,28 @@ def test_questions_pruned_distance_equals_parts_distance(a, b, shift):
     exact = parts_distance(pa, pb)
     assert np.isclose(closest_point_distance(pa, pb), exact, atol=1e-12)
     assert closest_point_distance(pa, pb, upper=exact / 2) <= exact / 2 + 1e-12
+
+
+def test_questions_planner_first_turn_and_back_to():
+    # at (1, 2) facing (5, 2) (east); W1 (1, 3.5) is to the left: a first turn, then east to (5, 3.5)
+    boxes = {1: _b(1.0, 2.0), 2: _b(5.0, 2.0), 3: _b(1.0, 3.5), 4: _b(5.0, 3.5)}
+    grid = FloorGrid(RECT, boxes, boxes)
+    planner = RoutePlanner(grid, {k: b.center[:2] for k, b in boxes.items()}, [1, 3, 4])  # (5, 2) only faced
+    route = planner.plan(1, 2, 4, 1, first_turn=True)
+    assert route is not None and route.waypoint_ids == (3,)
+    assert route.first_turn == "turn left" and route.all_turns == ("turn left", "turn right")
+    assert planner.plan(1, 2, 4, 1) is None  # nothing straight ahead to walk to first
+    # with its back to (5, 2) the robot faces west: (1, 3.5) is now to its right
+    back = planner.plan(1, 2, 4, 1, first_turn=True, back_to=True)
+    assert back is not None and back.back_to and back.all_turns == ("turn right", "turn right")
+
+
+def test_questions_generator_uses_every_route_phrasing(rect_scene, oracle):
+    rows = [r for seed in range(4) for r in generate_questions(rect_scene, seed)
+            if r["question_type"] == "route_planning"]
+    for r in rows:
+        oracle.check_row(rect_scene, r)
+    texts = [r["question"] for r in rows]
+    assert any("actions (Note" in t and "): 1. [please fill in]" in t for t in texts)  # first-step turns
+    assert any(" and facing the " in t for t in texts) and any(" with your back to the " in t for t in texts)
+    assert any(" facing the " in t and " and facing " not in t for t in texts)
