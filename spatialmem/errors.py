@@ -96,6 +96,19 @@ class LLMError(SpatialMemError):
     exit_code = 9
 
 
+class LLMEndpointError(LLMError):
+    """The endpoint itself failed (unreachable, deadline, HTTP error, unusable reply).
+
+    ``attempts`` holds every HTTP attempt (``spatialmem.agent.llm_client.Attempt``) with why it failed.
+    """
+
+    attempts: tuple = ()
+
+
+class RepairStalledError(LLMError):
+    """The model sent the same rejected program again: repairing further would not change anything."""
+
+
 def require_package(module: str, extra: str, purpose: str = ""):
     """Import and return an optional module, or raise :class:`MissingDependencyError`.
 

@@ -38,6 +38,7 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "bench": ("pyarrow", "matplotlib"),
     "learned": ("torch", "transformers"),
     "ray": ("ray",),
+    "sfm": ("pycolmap",),
 }
 
 _REGISTRY: dict[tuple[str, str], BackendSpec] = {}
@@ -171,6 +172,8 @@ _BUILTINS: list[tuple[str, str, str, str | None, str]] = [
     ("renderer", "cpu", "spatialmem.synth.render_cpu:CPURenderer", None, "pure numpy rasterizer"),
     ("geometry", "given", "spatialmem.perception.geometry_given:GivenGeometry", None, "poses + depth of the source"),
     ("geometry", "fake", "spatialmem.perception.fakes:FakeGeometry", None, "test double"),
+    ("geometry", "sfm", "spatialmem.perception.sfm.backend:SfmGeometry", "sfm",
+     "structure from motion (pycolmap) on plain RGB: poses, sparse depth, gravity, metric scale from priors"),
     ("geometry", "noisy", "spatialmem.perception.noisy:NoisyGeometry", None,
      "source poses + depth with simulated depth noise, pose drift and scale error (--noise LEVEL)"),
     ("geometry", "depth", "spatialmem.perception.depth_learned:LearnedDepthGeometry", "learned",

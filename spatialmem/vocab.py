@@ -71,6 +71,25 @@ def suggest_category(name: str, categories) -> list[str]:
     return out[:3]
 
 
+def closest_choice(value: str, choices: Sequence[str]) -> str | None:
+    """The allowed value closest to ``value``: most shared words first, spelling only to break ties.
+
+    ``back_left`` -> ``left_right_back`` (two shared words), not ``left_right`` (closer in spelling but
+    unable to say "back"). Falls back to spelling alone when no word is shared; None when nothing is close.
+    """
+    def words(s: str) -> set[str]:
+        return {w for w in re.split(r"[\s_\-]+", s.lower()) if w}
+
+    want = words(value)
+    scored = [(len(want & words(c)), difflib.SequenceMatcher(None, value.lower(), c.lower()).ratio(), c)
+              for c in choices]
+    best = max(scored, default=None)
+    if best is not None and best[0] > 0:
+        return best[2]
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.4)
+    return close[0] if close else None
+
+
 def _synonyms_by_category() -> dict[str, tuple[str, ...]]:
     """Memory category -> the common names that mean it, inverted from SYNONYMS."""
     out: dict[str, list[str]] = {}

@@ -7,13 +7,21 @@ benchmark run records the failure and continues.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from spatialmem.agent.base import Planner, Question
-from spatialmem.errors import LLMError, PlanningError, ProgramError, ProgramRuntimeError, SpatialMemError
+from spatialmem.errors import (
+    LLMEndpointError,
+    LLMError,
+    PlanningError,
+    ProgramError,
+    ProgramRuntimeError,
+    SpatialMemError,
+)
 
 _LETTER_RE = re.compile(r"^\s*\(?([A-Za-z])[.):]?(?:\s|$)")
 
@@ -31,7 +39,8 @@ class AnswerRecord:
         value_type: the query-language type of the answer value.
         trace: the interpreter's trace lines.
         error: one-line message on failure, else None.
-        error_kind: ``planning`` | ``check`` | ``runtime`` | ``llm`` | ``other`` on failure (for records).
+        error_kind: ``planning`` | ``check`` | ``runtime`` | ``llm`` (no valid program) | ``endpoint`` (the LLM
+            endpoint failed) | ``other`` on failure (for records).
         timings: seconds per phase (``plan_s``, ``run_s``, ``total_s``).
         notes: planner notes (inferred form, LLM repair rounds, vision answer ...).
         failure: the exception itself on failure (not serialised): the command line re-raises it, so
@@ -69,12 +78,13 @@ class AnswerRecord:
 
 # the record's error_kind for each failure class (most specific first: a runtime error is a ProgramError)
 ERROR_KINDS: tuple[tuple[type[SpatialMemError], str], ...] = (
-    (LLMError, "llm"), (PlanningError, "planning"), (ProgramRuntimeError, "runtime"), (ProgramError, "check"),
+    (LLMEndpointError, "endpoint"), (LLMError, "llm"), (PlanningError, "planning"),
+    (ProgramRuntimeError, "runtime"), (ProgramError, "check"),
 )
 
 
 def error_kind(exc: SpatialMemError) -> str:
-    """``llm`` | ``planning`` | ``runtime`` | ``check`` | ``other``: how a failure is recorded."""
+    """``endpoint`` | ``llm`` | ``planning`` | ``runtime`` | ``check`` | ``other``: how a failure is recorded."""
     return next((kind for cls, kind in ERROR_KINDS if isinstance(exc, cls)), "other")
 
 
@@ -97,6 +107,48 @@ def format_answer(answer_text: str, question: Question) -> str:
         if m and m.group(1).upper() in option_letters(question.options):
             return m.group(1).upper()
     return text
+
+
+def _option_key(text: str) -> str:
+    """An option or value text for comparison: lower case, '-'/'_' as spaces, no blanks around commas."""
+    flat = " ".join(str(text).lower().replace("-", " ").replace("_", " ").split())
+    return ",".join(p.strip() for p in flat.split(","))
+
+
+def force_choice(result, question: Question):
+    """The forced-choice rule of every planner: a multiple-choice question is answered by an option letter.
+
+    A program whose answer is a ``Choice`` (``choose(...)``) passes unchanged. A value whose text equals
+    exactly one option's text is mapped onto that option's letter, and the mapping is added to the trace.
+    Anything else is rejected.
+
+    Args:
+        result: the program's :class:`~spatialmem.dsl.interpreter.RunResult`.
+        question: the question (its ``options``).
+
+    Returns:
+        ``(result, note)``: the (possibly remapped) result and the mapping note (None when unchanged).
+
+    Raises:
+        ProgramError: an ``E232`` diagnostic whose hint says to wrap the value in ``choose(...)``.
+    """
+    from spatialmem.dsl import diagnostics as D
+    from spatialmem.dsl.ops.answers import parse_options
+
+    if not question.options or result.value_type == "Choice":
+        return result, None
+    opts = parse_options(question.options)
+    value = _option_key(result.answer_text)
+    hits = [(letter, text) for letter, text in opts if _option_key(text) == value]
+    if len(hits) == 1:
+        letter, text = hits[0]
+        note = f"forced choice: the answer {result.answer_text!r} equals option {letter} ({text!r}); answered {letter}"
+        return dataclasses.replace(result, answer_text=letter, value_type="Choice", trace=(*result.trace, note)), note
+    listed = ", ".join(f'"{o}"' for o in question.options)
+    diag = D.Diagnostic(D.NOT_A_CHOICE, f"this is a multiple-choice question, but the program answered a "
+                        f"{result.value_type} value ({result.answer_text!r}), not an option",
+                        hint=f"wrap the value in choose(): answer(choose([{listed}], VALUE))")
+    raise ProgramError(diag.render(), (diag,))
 
 
 def _diag_text(exc: ProgramError) -> str:
@@ -139,10 +191,13 @@ def answer_question(question: Question, memory, planner: Planner, summary: dict 
     try:
         # a planner that already ran the program on this memory (the LLM planner's dry run) hands its result over
         result = plan.result if plan.result is not None else run_program(program, memory)
+        result, forced = force_choice(result, question)
     except ProgramError as exc:  # rejected by the checker, or failed while running
         timings["run_s"] = time.perf_counter() - t1
         return fail(exc, _diag_text(exc))
     timings["run_s"] = time.perf_counter() - t1
+    if forced:
+        notes["forced_choice"] = forced
     answer = format_answer(result.answer_text, question)
     images = result.images
     if images and hasattr(planner, "answer_with_images"):

@@ -66,12 +66,20 @@ class PlannerConfig:
         max_repairs: how many times diagnostics are sent back to the LLM for repair.
         transcript_dir: folder for one JSONL transcript per question (None = no transcript).
         use_vision: send images marked with ``look(...)`` to the (vision) model for the final answer.
+        question_budget_s: wall-clock seconds the LLM planner may spend on one question, all requests,
+            retries and repairs together.
+        prompt_budget_tokens: the first request's size limit in tokens (the server's tokenizer where it
+            exposes one, else an estimate); worked examples are dropped first to fit.
+        few_shot: worked examples of the question's type in the prompt (at most).
     """
 
     llm: LLMConfig | None = None
     max_repairs: int = 3
     transcript_dir: Path | None = None
     use_vision: bool = True
+    question_budget_s: float = 900.0
+    prompt_budget_tokens: int = 5000
+    few_shot: int = 2
 
 
 @runtime_checkable

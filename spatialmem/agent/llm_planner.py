@@ -1,12 +1,21 @@
-"""LLM planner: prompt a chat model for a program, check it, send diagnostics back for repair.
+"""LLM planner: prompt a chat model for a program, check it, repair it adaptively.
 
-Loop (at most ``1 + max_repairs`` requests): ask -> extract the program from the reply -> parse and
-(with a memory) statically check it and dry-run it -> on diagnostics (syntax, checker or runtime, e.g.
-``the("chair")`` with three chairs), send their rendered text back and ask again.
-The accepted program is returned; the caller (:func:`spatialmem.agent.answer.answer_question`)
-executes it. When the executed program called ``look(...)``, :meth:`LLMPlanner.answer_with_images`
-sends the images (PNG base64 data URLs) with the question to a vision-capable model for the final
-answer. Every exchange is appended to ``transcript_dir/<question id>.jsonl``.
+Loop (at most ``1 + max_repairs`` requests, all within the question's time budget):
+
+1. ask (grammar-constrained where the server supports it; see :mod:`spatialmem.agent.llm_client`);
+2. extract the program; a reply that is an answer, not a program, is told exactly that;
+3. apply the unambiguous local fixes (:mod:`spatialmem.agent.repair`) and record them;
+4. a program identical to one already rejected ends the loop early (:class:`RepairStalledError`);
+5. parse, check and dry-run it; a multiple-choice question must be answered by ``choose(...)``
+   (:func:`spatialmem.agent.answer.force_choice`);
+6. on diagnostics, keep only the extracted program as the assistant turn and send the diagnostics as
+   plain text.
+
+The prompt lists the memory's categories and worked examples of the question's own type
+(:mod:`spatialmem.agent.fewshot`), within a token budget. When the executed program called
+``look(...)``, :meth:`LLMPlanner.answer_with_images` sends the images to a vision-capable model.
+Every request, every HTTP attempt (and why it failed), every fix and diagnostic is appended to
+``transcript_dir/<question id>.jsonl``.
 """
 
 from __future__ import annotations
@@ -14,21 +23,26 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 import re
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from spatialmem.agent.answer import force_choice
 from spatialmem.agent.base import Plan, PlannerConfig, Question
+from spatialmem.agent.fewshot import examples_for
 from spatialmem.agent.llm_client import LLMClient
-from spatialmem.agent.prompts import build_messages, extract_program, repair_message, vision_messages
-from spatialmem.errors import InputError, LLMError, ProgramError
+from spatialmem.agent.prompts import extract_program, fence, fit_messages, repair_message, vision_messages
+from spatialmem.agent.repair import local_fixes, not_a_program
+from spatialmem.errors import InputError, LLMEndpointError, LLMError, ProgramError, RepairStalledError
 
 _SAFE_RE = re.compile(r"[^A-Za-z0-9._-]+")
-_EMPTY_REPLY = "E-EMPTY 1:1: the reply contained no program\n  hint: reply with the program inside a ```sm fence"
+MAX_LOGGED_REPLY_CHARS = 4000
 
 
 def image_data_url(image: np.ndarray) -> str:
@@ -41,15 +55,6 @@ def image_data_url(image: np.ndarray) -> str:
     buf = io.BytesIO()
     Image.fromarray(arr).save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def render_diagnostics(diagnostics) -> str:
-    """The diagnostics' rendered text, one block each (what the model reads to repair)."""
-    out = []
-    for d in diagnostics:
-        render = getattr(d, "render", None)
-        out.append(render() if callable(render) else str(d))
-    return "\n".join(out)
 
 
 class Transcript:
@@ -88,7 +93,7 @@ def _loggable(messages: list[dict]) -> list[dict]:
 
 
 class LLMPlanner:
-    """Plans with an OpenAI-compatible chat model and a check-and-repair loop."""
+    """Plans with an OpenAI-compatible chat model and an adaptive check-and-repair loop."""
 
     name = "llm"
 
@@ -98,6 +103,11 @@ class LLMPlanner:
             raise InputError("the LLM planner needs a model: pass --llm-model NAME (and --llm-base-url URL)")
         if self.config.max_repairs < 0:
             raise InputError(f"max_repairs must be >= 0, got {self.config.max_repairs}")
+        budget = self.config.question_budget_s
+        if not isinstance(budget, (int, float)) or not math.isfinite(budget) or budget <= 0:
+            raise InputError(f"--llm-question-budget must be a finite number of seconds > 0, got {budget!r}")
+        if self.config.prompt_budget_tokens < 256:
+            raise InputError(f"--llm-prompt-tokens must be >= 256, got {self.config.prompt_budget_tokens}")
         self.client = client or LLMClient(self.config.llm)
         self._reference: str | None = None
 
@@ -108,57 +118,96 @@ class LLMPlanner:
             self._reference = reference_text()
         return self._reference
 
-    def _diagnose(self, program: str, memory) -> tuple[str, Any]:
-        """Rendered diagnostics for ``program`` ("" when it parses and checks cleanly) and the dry run's
-        RunResult (None when there is no memory or the program failed)."""
+    def _diagnose(self, program: str, memory, question: Question) -> tuple[list, Any, str | None]:
+        """``(diagnostics, dry-run result, forced-choice note)``; no diagnostics = accepted."""
         from spatialmem.dsl import check, execute, parse
+        from spatialmem.dsl import diagnostics as D
 
         if not program.strip():
-            return _EMPTY_REPLY, None
+            return [D.Diagnostic(D.NOT_A_PROGRAM, "the reply contained no program",
+                                 hint="reply with the program only; it must end with answer(...)")], None, None
+        answer_like = not_a_program(program, question)
+        if answer_like is not None:
+            return [answer_like], None, None
         try:
             prog = parse(program)
         except ProgramError as exc:
-            return render_diagnostics(exc.diagnostics) or str(exc), None
+            return list(exc.diagnostics), None, None
         if memory is None:
-            return "", None
+            return [], None, None
         diags = check(prog, memory)
         if diags:
-            return render_diagnostics(diags), None
+            return diags, None, None
         try:  # a dry run: runtime failures (e.g. the("chair") with three chairs) are repairable too
-            return "", execute(prog, memory)
-        except ProgramError as exc:  # ProgramRuntimeError included
-            return render_diagnostics(exc.diagnostics) or str(exc), None
+            result, note = force_choice(execute(prog, memory), question)
+        except ProgramError as exc:  # ProgramRuntimeError and the forced-choice rejection included
+            return list(exc.diagnostics), None, None
+        return [], result, note
+
+    def _first_messages(self, question: Question, summary: dict, log: Transcript) -> list[dict]:
+        grammar = self.client.grammar_mode
+        examples = examples_for(question, summary, self.config.few_shot) if self.config.few_shot else []
+        messages, tokens, kept = fit_messages(question, summary, self._reference_text(), examples, grammar,
+                                              self.config.prompt_budget_tokens, self.client.count_tokens)
+        log.log("prompt", grammar=grammar, tokens=tokens, budget_tokens=self.config.prompt_budget_tokens,
+                examples=[e.question.question_type for e in examples[:kept]], over_budget=tokens >
+                self.config.prompt_budget_tokens)
+        return messages
 
     def plan(self, question: Question, memory_summary: dict, memory=None) -> Plan:
-        """Ask the model, repair until the program checks, return it.
+        """Ask the model, repair until the program checks (and dry-runs), return it.
 
         Raises:
-            LLMError: the endpoint failed, or no valid program after ``1 + max_repairs`` replies.
+            LLMEndpointError: the endpoint failed (unreachable, deadline, HTTP error, budget spent).
+            RepairStalledError: the model sent a rejected program again.
+            LLMError: no valid program after ``1 + max_repairs`` replies.
         """
+        deadline = time.monotonic() + self.config.question_budget_s
         log = Transcript(self.config.transcript_dir, question.id)
-        messages = build_messages(question, memory_summary, self._reference_text())
         log.log("question", id=question.id, text=question.text, options=list(question.options),
                 question_type=question.question_type)
-        diagnostics = ""
-        program = ""
+        messages = self._first_messages(question, memory_summary, log)
+        grammar = self.client.grammar_mode
+        rejected: dict[str, int] = {}
+        diags: list = []
+        all_fixes: list[str] = []
         tries = 1 + self.config.max_repairs
         for attempt in range(1, tries + 1):
             log.log("request", attempt=attempt, messages=_loggable(messages))
             try:
-                reply = self.client.chat(messages)
-            except LLMError as exc:
-                log.log("error", attempt=attempt, message=str(exc))
+                reply = self.client.chat(messages, deadline=deadline, constrained=True)
+            except LLMEndpointError as exc:
+                log.log("error", attempt=attempt, message=str(exc), http_attempts=[asdict(a) for a in exc.attempts])
                 raise
-            log.log("reply", attempt=attempt, text=reply.text, model=reply.model, attempts=reply.attempts,
-                    elapsed_s=round(reply.elapsed_s, 4))
-            program = extract_program(reply.text)
-            diagnostics, result = self._diagnose(program, memory)
-            if not diagnostics:
-                log.log("accepted", attempt=attempt, program=program)
-                return Plan(program=program, planner=self.name, notes={"llm_attempts": attempt}, result=result)
-            log.log("diagnostics", attempt=attempt, program=program, text=diagnostics)
-            messages = messages + [{"role": "assistant", "content": reply.text}, repair_message(program, diagnostics)]
-        first = diagnostics.splitlines()[0] if diagnostics else "none"
+            log.log("reply", attempt=attempt, text=reply.text[:MAX_LOGGED_REPLY_CHARS],
+                    truncated=len(reply.text) > MAX_LOGGED_REPLY_CHARS, model=reply.model, grammar=reply.grammar,
+                    finish_reason=reply.finish_reason, elapsed_s=round(reply.elapsed_s, 4),
+                    http_attempts=[asdict(a) for a in reply.attempts])
+            raw = extract_program(reply.text)
+            if raw in rejected:
+                message = (f"the LLM sent the same rejected program again (attempt {attempt} repeats attempt "
+                           f"{rejected[raw]}); stopped repairing. Last diagnostic: "
+                           f"{diags[0].code if diags else 'none'}: {diags[0].message if diags else ''}")
+                log.log("stalled", attempt=attempt, program=raw, message=message)
+                raise RepairStalledError(message)
+            rejected[raw] = attempt
+            program, fixes = local_fixes(raw, memory) if raw.strip() else (raw, [])
+            if fixes:
+                all_fixes += fixes
+                log.log("local_fix", attempt=attempt, before=raw, after=program, fixes=fixes)
+            diags, result, forced = self._diagnose(program, memory, question)
+            if not diags:
+                notes: dict[str, Any] = {"llm_attempts": attempt, "grammar": reply.grammar}
+                if all_fixes:
+                    notes["local_fixes"] = all_fixes
+                if forced:
+                    notes["forced_choice"] = forced
+                log.log("accepted", attempt=attempt, program=program, forced_choice=forced)
+                return Plan(program=program, planner=self.name, notes=notes, result=result)
+            log.log("diagnostics", attempt=attempt, program=program, diagnostics=[d.to_dict() for d in diags])
+            messages = messages + [{"role": "assistant", "content": fence(program, grammar)},
+                                   repair_message(diags, fixes)]
+        first = f"{diags[0].code}: {diags[0].message}" if diags else "none"
         message = f"the LLM gave no valid program after {tries} attempt(s); last diagnostic: {first}"
         log.log("error", message=message)
         raise LLMError(message)
@@ -174,5 +223,6 @@ class LLMPlanner:
         model = self.client.config.vision_model or self.client.config.model
         log.log("vision_request", model=model, n_images=len(images), messages=_loggable(messages))
         reply = self.client.chat(messages, model=model)
-        log.log("vision_reply", text=reply.text, model=reply.model)
+        log.log("vision_reply", text=reply.text[:MAX_LOGGED_REPLY_CHARS], model=reply.model,
+                http_attempts=[asdict(a) for a in reply.attempts])
         return reply.text.strip()

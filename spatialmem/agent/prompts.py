@@ -1,56 +1,40 @@
-"""Prompts for the LLM planner, and program extraction from model replies.
+"""Prompts for the LLM planner, diagnostics as the model reads them, and program extraction from replies.
 
-The prompt is built from: the query-language reference generated from the operation table
-(:func:`spatialmem.dsl.reference_text`), the memory's summary (categories with counts, room facts),
-a few worked examples (the template planner's programs for typical questions) and the question.
+The first request is built from: the query-language reference generated from the operation table
+(:func:`spatialmem.dsl.reference_text`), the memory's summary and its category names, worked
+examples of the question's own type (:mod:`spatialmem.agent.fewshot`) and the question. Repair turns
+carry only the extracted program (as the assistant turn) and plain-text diagnostics (code, position,
+message, offending token, hint; no caret art, which small models copy into their next program).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from spatialmem.agent.base import Question
 
 SYSTEM_PROMPT = (
     "You answer questions about a 3D scene by writing a short program in a small spatial query "
-    "language. The program runs on the scene's memory; it must end with answer(...). Reply with the "
-    "program only, inside a ```sm code fence. Never write Python; use only the operations listed."
+    "language. The program runs on the scene's memory and must end with answer(...). "
+    "For a multiple-choice question the answer must be answer(choose(OPTIONS, value)), with the options "
+    "list copied exactly as given: never answer with an option's text or letter alone. "
+    "Use only the operations listed and only the scene's category names. Never write Python."
 )
-
-WORKED_EXAMPLES: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("How many chair(s) are in this room?", (), 'answer(count(objects("chair")))'),
-    (
-        "Measuring from the closest point of each object, what is the distance between the sofa and the tv "
-        "(in meters)?",
-        (),
-        'answer(distance(the("sofa"), the("tv")))',
-    ),
-    (
-        "What is the length of the longest dimension (length, width, or height) of the bed, measured in "
-        "centimeters?",
-        (),
-        'answer(to_cm(the("bed").longest_side))',
-    ),
-    (
-        "If I am standing by the sofa and facing the tv, is the lamp to the left or the right of the tv?",
-        ("A. left", "B. right"),
-        'v = stand_at(the("sofa"), facing=the("tv"))\n'
-        'answer(choose(["A. left", "B. right"], direction(v, the("lamp"), scheme="left_right")))',
-    ),
-    (
-        "Which of these objects (chair, lamp, tv) is the closest to the bed?",
-        ("A. chair", "B. lamp", "C. tv"),
-        'answer(choose(["A. chair", "B. lamp", "C. tv"], nearest(the("bed"), among=["chair", "lamp", "tv"])))',
-    ),
-)
+FORMAT_RULES = {
+    "off": "Reply with the program only, inside a ```sm code fence.",
+    "gbnf": "Reply with the program only (no code fence, no explanation).",
+    "lark": "Reply with the program only (no code fence, no explanation).",
+    "json": 'Reply with a JSON object {"program": "<the program>"} only.',
+}
 
 _FENCE_RE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)```", re.S)
 
 
 def summary_text(summary: dict[str, Any]) -> str:
-    """The memory summary as a few readable lines."""
+    """The memory summary as a few readable lines (categories with counts first)."""
     cats = summary.get("categories") or {}
     lines = [f"scene: {summary.get('scene_id', '?')}"]
     if cats:
@@ -76,31 +60,82 @@ def question_text(question: Question) -> str:
     return text
 
 
-def build_messages(question: Question, summary: dict[str, Any], reference: str) -> list[dict[str, Any]]:
-    """The first request of a planning conversation (system + user message)."""
-    examples = "\n\n".join(
-        f"Question: {question_text(Question(q, opts))}\n```sm\n{prog}\n```" for q, opts, prog in WORKED_EXAMPLES
-    )
-    user = (
-        f"# Query language reference\n{reference.strip()}\n\n"
-        f"# Scene memory\n{summary_text(summary)}\n\n"
-        f"# Worked examples\n{examples}\n\n"
-        "# Task\nWrite the program that answers this question. For multiple choice, pass the options list "
-        "exactly as given to choose(...). Use only the categories listed for this scene.\n\n"
-        f"Question: {question_text(question)}"
-    )
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+def fence(program: str, grammar: str = "off") -> str:
+    """A program as the assistant wrote it: fenced for free decoding, bare under a grammar, JSON for json."""
+    if grammar == "json":
+        return json.dumps({"program": program})
+    return program if grammar in ("gbnf", "lark") else f"```sm\n{program}\n```"
 
 
-def repair_message(program: str, diagnostics_text: str) -> dict[str, Any]:
-    """The user turn that sends the checker's diagnostics back for a repair."""
+def compact_reference(reference: str) -> str:
+    """The reference without the per-operation examples (``e.g. ...``): for tight token budgets."""
+    return "\n".join(re.sub(r"\s+e\.g\. .*$", "", line) for line in reference.splitlines())
+
+
+def build_messages(question: Question, summary: dict[str, Any], reference: str, examples: Sequence = (),
+                   grammar: str = "off") -> list[dict[str, Any]]:
+    """The first request of a planning conversation (system + user message).
+
+    Args:
+        question: the question.
+        summary: the memory summary (its categories are listed and must be used).
+        reference: the query-language reference text.
+        examples: :class:`~spatialmem.agent.fewshot.Example` items of the question's type.
+        grammar: the decoding mode (``off`` asks for a fenced program).
+    """
+    cats = list((summary.get("categories") or {}).keys())
+    parts = [f"# Query language reference\n{reference.strip()}", f"# Scene memory\n{summary_text(summary)}"]
+    if examples:
+        shown = "\n\n".join(f"Question: {question_text(e.question)}\n{fence(e.program, grammar)}" for e in examples)
+        parts.append(f"# Worked examples (this scene, same kind of question)\n{shown}")
+    rules = ["Write the program that answers this question."]
+    if question.options:
+        listed = ", ".join(json.dumps(o) for o in question.options)
+        rules.append(f"It is multiple choice: end with answer(choose([{listed}], VALUE)).")
+    rules.append("Use only these category names: " + (", ".join(json.dumps(c) for c in cats) or "(none)") + ".")
+    rules.append(FORMAT_RULES.get(grammar, FORMAT_RULES["off"]))
+    parts.append("# Task\n" + " ".join(rules) + f"\n\nQuestion: {question_text(question)}")
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n\n".join(parts)}]
+
+
+def fit_messages(question: Question, summary: dict[str, Any], reference: str, examples: Sequence, grammar: str,
+                 budget_tokens: int, count: Callable[[str], int]) -> tuple[list[dict[str, Any]], int, int]:
+    """The richest first request that fits ``budget_tokens``: examples are dropped from the last, then the
+    reference loses its per-operation examples. Returns ``(messages, tokens, examples kept)``; the last try
+    is returned even when it is still over the budget."""
+    examples = list(examples)
+    for ref in (reference, compact_reference(reference)):
+        for keep in range(len(examples), -1, -1):
+            messages = build_messages(question, summary, ref, examples[:keep], grammar)
+            tokens = count("\n".join(m["content"] for m in messages))
+            if tokens <= budget_tokens:
+                return messages, tokens, keep
+    return messages, tokens, 0
+
+
+def plain_diagnostic(d) -> str:
+    """One diagnostic as plain text: code, line:column, message, offending token, hint (no caret art)."""
+    where = f" at line {d.line}, column {d.column}" if getattr(d, "line", 0) else ""
+    text = f"{d.code}{where}: {d.message}"
+    line = getattr(d, "source_line", "") or ""
+    if line and d.column:
+        end = d.end_column if d.end_column > d.column else d.column + 1
+        token = line[d.column - 1:end - 1].strip()
+        if token:
+            text += f" (offending text: {token[:60]!r})"
+    if d.hint:
+        text += f". Hint: {d.hint}"
+    return text
+
+
+def repair_message(diagnostics: Sequence, fixes: Sequence[str] = ()) -> dict[str, Any]:
+    """The user turn that sends the diagnostics back for a repair (plain text, one per line)."""
+    applied = ("Fixes already applied to your program: " + "; ".join(fixes) + ".\n") if fixes else ""
+    body = "\n".join(f"- {plain_diagnostic(d)}" for d in diagnostics)
     return {
         "role": "user",
-        "content": (
-            "The program was rejected by the checker:\n"
-            f"{diagnostics_text.strip()}\n\n"
-            "Fix it and reply with the complete corrected program only, inside a ```sm code fence."
-        ),
+        "content": (f"{applied}The program was rejected:\n{body}\n\n"
+                    "Fix these problems and reply with the complete corrected program only."),
     }
 
 
@@ -124,7 +159,8 @@ def vision_messages(question: Question, program: str, answer_text: str, image_ur
 def extract_program(reply: str) -> str:
     """The program in a model reply: the first ```sm fence, else the first ``` fence, else the raw text.
 
-    Leading "Program:" labels and surrounding blank lines are removed. Returns "" for an empty reply.
+    An unterminated fence (a stop sequence cut the closing one) counts; leading "Program:" labels and
+    surrounding blank lines are removed. Returns "" for an empty reply.
     """
     text = (reply or "").strip()
     fences = _FENCE_RE.findall(text + ("\n" if not text.endswith("\n") else ""))
@@ -132,7 +168,8 @@ def extract_program(reply: str) -> str:
         preferred = [body for lang, body in fences if lang.lower() in ("sm", "spatialmem", "dsl")]
         body = (preferred or [body for _, body in fences])[0]
         return body.strip()
-    if text.startswith("```"):  # an unterminated fence
-        text = text.split("\n", 1)[1] if "\n" in text else ""
+    opened = re.search(r"```[ \t]*[A-Za-z0-9_+-]*[ \t]*\n", text)
+    if opened:  # an unterminated fence: everything after it
+        text = text[opened.end():]
     text = re.sub(r"^(?:program|answer)\s*:\s*", "", text, flags=re.I)
     return text.strip().strip("`").strip()

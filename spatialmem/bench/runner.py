@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -25,7 +26,7 @@ from spatialmem.agent.base import PlannerConfig, build_planner
 from spatialmem.bench.data import BenchQuestion, LoadResult, RowError, load_questions
 from spatialmem.bench.metrics import score_prediction
 from spatialmem.bench.report import PREDICTIONS, PredictionWriter, read_predictions, write_report
-from spatialmem.errors import InputError, SpatialMemError
+from spatialmem.errors import InputError, LLMEndpointError, SpatialMemError
 from spatialmem.fsutil import check_output_dir, folder_lock
 
 MAX_TRACE_LINES = 40
@@ -48,6 +49,8 @@ class EvalConfig:
         retry_failed: re-answer ids whose previous row failed.
         limit: answer at most this many pending questions (None = all).
         chart: write the bar chart PNG.
+        max_endpoint_failures: stop the run after this many consecutive questions whose LLM endpoint
+            failed (unreachable, deadline, HTTP errors); the rows answered so far are kept.
     """
 
     questions: Path
@@ -59,10 +62,13 @@ class EvalConfig:
     retry_failed: bool = False
     limit: int | None = None
     chart: bool = True
+    max_endpoint_failures: int = 3
     executor: str | None = None
     ray_address: str | None = None
 
     def __post_init__(self) -> None:
+        if self.max_endpoint_failures < 1:
+            raise InputError(f"--max-endpoint-failures must be >= 1, got {self.max_endpoint_failures}")
         if self.workers < 1:
             raise InputError(f"--workers must be >= 1, got {self.workers}")
         if self.limit is not None and self.limit < 0:
@@ -177,6 +183,14 @@ class _MemoryCache:
         return memory, memory.summary(), None
 
 
+def llm_client_of(planner):
+    """The LLM client a planner (``llm``, or ``chain`` with a model) talks to; None without one."""
+    client = getattr(planner, "client", None)
+    if client is None:
+        client = getattr(getattr(planner, "llm", None), "client", None)
+    return client if hasattr(client, "probe") else None
+
+
 def eval_scene(memories: Path, scene: str, questions: tuple[BenchQuestion, ...], planner_name: str,
                planner_config: PlannerConfig) -> list[dict[str, Any]]:
     """One executor task of ``eval --executor``: load a scene's memory, answer and score its questions."""
@@ -226,9 +240,12 @@ def run_eval(config: EvalConfig, progress: Callable[[int, int], None] | None = N
     loaded = load_questions(config.questions)
     pconf = config.planner_config
     if pconf.transcript_dir is None and config.planner != "template" and pconf.llm is not None:
-        pconf = PlannerConfig(pconf.llm, pconf.max_repairs, out / "transcripts", pconf.use_vision)
+        pconf = dataclasses.replace(pconf, transcript_dir=out / "transcripts")
     if planner is None:  # before anything is written: a misconfigured planner fails fast
         planner = build_planner(config.planner, pconf)
+    client = llm_client_of(planner)
+    if client is not None:  # a dead endpoint stops the run before the first question (LLMEndpointError, exit 9)
+        client.probe()
     with folder_lock(out, "another spatialmem eval"):  # two runs on one folder would duplicate rows
         return _run_locked(config, pconf, loaded, planner, out, progress, memory_loader)
 
@@ -252,14 +269,21 @@ def _run_locked(config: EvalConfig, pconf: PlannerConfig, loaded: LoadResult, pl
     total = len(pending) + len(bad_rows)
     done = 0
     failed_now = 0
+    endpoint_streak: list[str] = []  # messages of the current run of consecutive endpoint failures
     by_scene: dict[str, list[BenchQuestion]] = defaultdict(list)
     for q in pending:
         by_scene[q.scene_name].append(q)
 
     with PredictionWriter(pred_path) as writer:
 
-        def record(row: dict) -> None:
+        def record(row: dict | None) -> None:
             nonlocal done, failed_now
+            if row is None:  # not attempted: the run is stopping
+                return
+            if row.get("error_kind") == "endpoint":
+                endpoint_streak.append(row.get("error") or "")
+            elif row.get("ok") or row.get("error_kind") not in ("input", "memory"):
+                endpoint_streak.clear()
             writer.write(row)
             done += 1
             failed_now += 0 if row["ok"] else 1
@@ -274,12 +298,16 @@ def _run_locked(config: EvalConfig, pconf: PlannerConfig, loaded: LoadResult, pl
         with ThreadPoolExecutor(max_workers=config.workers) as pool:
             for scene, questions in by_scene.items():
                 memory, summary, why = cache.load(scene)
+                if len(endpoint_streak) >= config.max_endpoint_failures:
+                    break
                 if memory is None:
                     for q in questions:
                         record(failure_row(q, "memory", why or "memory unavailable"))
                     continue
 
-                def one(q: BenchQuestion, memory=memory, summary=summary) -> dict:
+                def one(q: BenchQuestion, memory=memory, summary=summary) -> dict | None:
+                    if len(endpoint_streak) >= config.max_endpoint_failures:
+                        return None
                     return answer_row(q, memory, planner, summary)
 
                 if config.workers == 1:
@@ -303,5 +331,10 @@ def _run_locked(config: EvalConfig, pconf: PlannerConfig, loaded: LoadResult, pl
     }
     summary = write_report(out, rows, meta, chart=config.chart)
     summary["meta"]["report_s"] = round(time.perf_counter() - t0, 3)
+    if len(endpoint_streak) >= config.max_endpoint_failures:
+        raise LLMEndpointError(
+            f"stopped after {len(endpoint_streak)} consecutive questions whose LLM endpoint failed; last: "
+            f"{endpoint_streak[-1]}. The rows written so far are in {pred_path}; fix the endpoint and run the "
+            "same command with --retry-failed to answer the rest")
     return EvalResult(out=out, answered=total, skipped=skipped, failed_now=failed_now, summary=summary,
                       n_rows=len(rows), n_ok=sum(1 for r in rows if r.get("ok")))

@@ -146,12 +146,16 @@ def select_questions(questions: Sequence[BenchQuestion], cfg: VsiBenchConfig) ->
 def ingest_input(input_path: Path, preset: PerceptionPreset):
     """Build the memory of one video or scene folder with a perception preset (no progress output)."""
     from spatialmem.memory.builder import BuilderConfig, build_memory
-    from spatialmem.sources import open_source
+    from spatialmem.sources import detect_kind, open_source
     from spatialmem.sources.prepare import prepare_source
 
-    source = prepare_source(open_source(input_path))
-    config = BuilderConfig(geometry=preset.geometry, instances=preset.instances,
-                           geometry_options=dict(preset.geometry_options),
+    rgb_only = preset.geometry == "sfm" and detect_kind(input_path) == "synthetic"  # as `ingest --geometry sfm`
+    raw = open_source(input_path, **({"rgb_only": True} if rgb_only else {}))
+    source = prepare_source(raw)
+    geometry_options = dict(preset.geometry_options)
+    if preset.geometry == "sfm":  # fixed intrinsics when the source has them, else self-calibration
+        geometry_options.setdefault("known_intrinsics", bool(getattr(raw, "intrinsics_known", True)))
+    config = BuilderConfig(geometry=preset.geometry, instances=preset.instances, geometry_options=geometry_options,
                            instances_options=dict(preset.instances_options))
     memory = build_memory(source, config, prefetch_frames=0)
     memory.metadata["perception_preset"] = preset.name

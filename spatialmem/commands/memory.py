@@ -5,6 +5,7 @@ Existing output folders are never replaced without ``--overwrite``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -62,8 +63,10 @@ def ingest(
                                      "Several: one memory each, --out is then their parent folder."),
     out: Path = typer.Option(..., "--out", help="Memory directory to write (with several sources: the folder "
                              "that receives one memory per source)."),
-    geometry: str = typer.Option("given", "--geometry", help="Geometry backend (poses + depth)."),
-    instances: str = typer.Option("given", "--instances", help="Instance backend (masks + labels)."),
+    geometry: str = typer.Option("auto", "--geometry", help="Geometry backend (poses + depth): auto picks 'given' "
+                                 "for sources with poses and depth, else the best installed (sfm)."),
+    instances: str = typer.Option("auto", "--instances", help="Instance backend (masks + labels): auto picks "
+                                  "'given' for sources with masks, else the best installed (open-vocab)."),
     window: int = typer.Option(8, "--window", min=1, help="Working-memory window W (frames)."),
     keyframes: int = typer.Option(32, "--keyframes", min=1, help="Episodic keyframe capacity K."),
     stride: int = typer.Option(1, "--stride", min=1, help="Read every n-th frame of the source."),
@@ -98,31 +101,42 @@ def ingest(
         return ingest_many(src, out, executor or "local", workers, ray_address, params)
     src = src[0]
     _check_out(out, overwrite)
-    from spatialmem.commands.perception import backend_options
-
-    geometry_options, instances_options = backend_options(geometry, instances, noise=noise, model_dir=model_dir,
-                                                          vocabulary=vocabulary, geometry_opt=geometry_opt,
-                                                          instances_opt=instances_opt)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from spatialmem import registry
+    from spatialmem.commands.perception import backend_options
     from spatialmem.memory.builder import BuilderConfig, build_memory
     from spatialmem.memory.store import save_memory
-    from spatialmem.sources import open_source
+    from spatialmem.perception.auto import choose_backends
+    from spatialmem.sources import detect_kind, open_source
     from spatialmem.sources.prepare import prepare_source
 
     kw = _source_options(depth_scale, fps, intrinsics, fov, stride, max_frames, labels)
-    source = prepare_source(open_source(src, layout=layout, **kw), up=up)
+    if geometry == "sfm" and (layout or detect_kind(src)) == "synthetic":
+        kw["rgb_only"] = True  # RGB only: the scene's poses and depth are not read
+    raw = open_source(src, layout=layout, **kw)
+    source = prepare_source(raw, up=up)
     report = source.report
-    config = BuilderConfig(window=window, keyframes=keyframes, geometry=geometry, instances=instances,
+    has_geometry = report.up is not None and report.median_depth_m is not None
+    if instances == "auto" and model_dir is not None and not report.has_masks:
+        instances = "open-vocab"  # weights from the folder the user named
+    choice = choose_backends(has_geometry, report.has_masks, geometry, instances)
+    geometry_options, instances_options = backend_options(choice.geometry, choice.instances, noise=noise,
+                                                          model_dir=model_dir, vocabulary=vocabulary,
+                                                          geometry_opt=geometry_opt, instances_opt=instances_opt)
+    if choice.geometry == "sfm":  # fixed intrinsics when the source or the user gives them, else self-calibration
+        geometry_options.setdefault("known_intrinsics", bool(getattr(raw, "intrinsics_known", True)))
+    config = BuilderConfig(window=window, keyframes=keyframes, geometry=choice.geometry, instances=choice.instances,
                            geometry_options=geometry_options, instances_options=instances_options)
     err = Console(stderr=True)
     for line in report.warnings:
         _warn(err, line)
-    if instances == "given" and not report.has_masks:
+    err.print(f"backends: geometry {choice.geometry}, instances {choice.instances}", highlight=False)
+    for line in choice.notes:
+        (_warn(err, line) if "no objects" in line else err.print(f"  {line}", highlight=False))
+    if not choice.objects_possible and instances == "given":
         others = ", ".join(n for n in registry.names("instances") if n not in ("given", "fake"))
-        _warn(err, f"{src}: the source has no instance masks, so the memory will hold no objects (only the room "
-                   "and the cameras); choose an instance backend with --instances"
+        _warn(err, f"{src}: choose an instance backend with --instances"
                    + (f" (available: {others})" if others else ""))
     t0 = time.perf_counter()
     with Progress(
@@ -143,6 +157,8 @@ def ingest(
             bar.update(task, completed=done, total=n_frames, fps=done / dt, n_inst=n_instances)
 
         memory = build_memory(source, config, progress=progress)
+    memory = dataclasses.replace(memory, metadata={**memory.metadata, "backend_choice": {
+        "geometry": choice.geometry, "instances": choice.instances, "notes": list(choice.notes)}})
     elapsed = time.perf_counter() - t0
     save_memory(memory, out, overwrite=overwrite)
     n_frames = memory.metadata.get("n_frames", len(memory.cameras))
@@ -158,6 +174,13 @@ def ingest(
         f"({n_frames / max(elapsed, 1e-9):.1f} frames/s), {len(memory.keyframes)} keyframes, room area {area}"
         f"{floor}{upline}"
     )
+    sfm = memory.metadata.get("sfm")
+    if sfm:
+        sc = sfm.get("scale") or {}
+        typer.echo(f"sfm: {sfm['n_registered_keyframes']}/{sfm['n_keyframes']} keyframes registered in "
+                   f"{sfm['n_chunks']} chunk(s), {sfm['n_segments']} segment(s); "
+                   f"gravity {sfm['gravity'].get('method')}; metric scale {sc.get('scale', float('nan')):.4g} m/unit "
+                   f"(confidence {sc.get('confidence', 0):.2f}, {sc.get('n_objects', 0)} object(s) with size priors)")
 
 
 def _capture_line(info: dict) -> str:

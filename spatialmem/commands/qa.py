@@ -17,7 +17,7 @@ from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from spatialmem.agent.base import PlannerConfig
-from spatialmem.agent.llm_client import LLMConfig
+from spatialmem.agent.llm_client import GRAMMAR_MODES, LLMConfig
 from spatialmem.errors import NothingAnsweredError
 
 # the LLM and planner defaults are declared once, on the config dataclasses; the options show them
@@ -31,20 +31,27 @@ BaseUrlOpt = Annotated[
 ModelOpt = Annotated[str, typer.Option("--llm-model", help="Model name as the server knows it; enables the LLM.")]
 KeyEnvOpt = Annotated[str, typer.Option("--llm-api-key-env", help="Environment variable holding the API key.")]
 TempOpt = Annotated[float, typer.Option("--llm-temperature", help="Sampling temperature.")]
-TimeoutOpt = Annotated[float, typer.Option("--llm-timeout", help="Seconds per request.")]
-RetriesOpt = Annotated[int, typer.Option("--llm-retries", help="Retries on timeouts, 429 and 5xx.")]
+TimeoutOpt = Annotated[float, typer.Option("--llm-timeout", help="Wall-clock seconds for one whole request.")]
+RetriesOpt = Annotated[int, typer.Option("--llm-retries", help="Retries on connection errors, 429 and 5xx.")]
 BackoffOpt = Annotated[float, typer.Option("--llm-backoff", help="First retry delay (s), doubled each retry.")]
 VisionOpt = Annotated[str, typer.Option("--llm-vision-model", help="Model for look(...) images.")]
 RepairsOpt = Annotated[int, typer.Option("--max-repairs", help="Times checker diagnostics are sent back to the LLM.")]
+GrammarOpt = Annotated[str, typer.Option("--llm-grammar", help="Constrained decoding: " + " | ".join(GRAMMAR_MODES)
+                                         + " (auto probes the server once).")]
+MaxTokensOpt = Annotated[int, typer.Option("--llm-max-tokens", help="Reply length cap in tokens.")]
+BudgetOpt = Annotated[float, typer.Option("--llm-question-budget", help="Wall-clock seconds per question.")]
+PromptTokensOpt = Annotated[int, typer.Option("--llm-prompt-tokens", help="First prompt's token budget.")]
 
 
 def llm_config_from_options(base_url: str, model: str, api_key_env: str, temperature: float, timeout_s: float,
-                            retries: int, backoff: float, vision_model: str = ""):
+                            retries: int, backoff: float, vision_model: str = "", grammar: str = _LLM["grammar"],
+                            max_tokens: int = _LLM["max_tokens"]):
     """An :class:`~spatialmem.agent.llm_client.LLMConfig`, or None when no model is given."""
     if not model:
         return None
     return LLMConfig(base_url=base_url or None, model=model, api_key_env=api_key_env, temperature=temperature,
-                     timeout_s=timeout_s, max_retries=retries, backoff=backoff, vision_model=vision_model or None)
+                     timeout_s=timeout_s, max_retries=retries, backoff=backoff, vision_model=vision_model or None,
+                     grammar=grammar, max_tokens=max_tokens)
 
 
 def register(app: typer.Typer) -> None:
@@ -66,6 +73,10 @@ def register(app: typer.Typer) -> None:
         llm_retries: RetriesOpt = _LLM["max_retries"],
         llm_backoff: BackoffOpt = _LLM["backoff"],
         llm_vision_model: VisionOpt = "",
+        llm_grammar: GrammarOpt = _LLM["grammar"],
+        llm_max_tokens: MaxTokensOpt = _LLM["max_tokens"],
+        llm_question_budget: BudgetOpt = _PLANNER["question_budget_s"],
+        llm_prompt_tokens: PromptTokensOpt = _PLANNER["prompt_budget_tokens"],
         max_repairs: RepairsOpt = _PLANNER["max_repairs"],
         transcript_dir: Annotated[Path | None, typer.Option("--transcripts", help="LLM transcript folder.")] = None,
     ) -> None:
@@ -75,8 +86,9 @@ def register(app: typer.Typer) -> None:
         from spatialmem.memory.store import load_memory
 
         llm = llm_config_from_options(llm_base_url, llm_model, llm_api_key_env, llm_temperature, llm_timeout,
-                                      llm_retries, llm_backoff, llm_vision_model)
-        pconf = PlannerConfig(llm=llm, max_repairs=max_repairs, transcript_dir=transcript_dir)
+                                      llm_retries, llm_backoff, llm_vision_model, llm_grammar, llm_max_tokens)
+        pconf = PlannerConfig(llm=llm, max_repairs=max_repairs, transcript_dir=transcript_dir,
+                              question_budget_s=llm_question_budget, prompt_budget_tokens=llm_prompt_tokens)
         plan_obj = build_planner(planner, pconf)
         mem = load_memory(memory)
         q = Question(text=question, options=tuple(options), question_type=question_type or None, id="ask")
@@ -114,6 +126,8 @@ def register(app: typer.Typer) -> None:
         retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Re-answer previously failed ids.")] = False,
         limit: Annotated[int | None, typer.Option("--limit", help="Answer at most N pending questions.")] = None,
         chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Write scores.png.")] = True,
+        max_endpoint_failures: Annotated[int, typer.Option(
+            "--max-endpoint-failures", help="Stop (exit 9) after this many consecutive LLM endpoint failures.")] = 3,
         llm_base_url: BaseUrlOpt = _LLM["base_url"],
         llm_model: ModelOpt = "",
         llm_api_key_env: KeyEnvOpt = _LLM["api_key_env"],
@@ -122,16 +136,22 @@ def register(app: typer.Typer) -> None:
         llm_retries: RetriesOpt = _LLM["max_retries"],
         llm_backoff: BackoffOpt = _LLM["backoff"],
         llm_vision_model: VisionOpt = "",
+        llm_grammar: GrammarOpt = _LLM["grammar"],
+        llm_max_tokens: MaxTokensOpt = _LLM["max_tokens"],
+        llm_question_budget: BudgetOpt = _PLANNER["question_budget_s"],
+        llm_prompt_tokens: PromptTokensOpt = _PLANNER["prompt_budget_tokens"],
         max_repairs: RepairsOpt = _PLANNER["max_repairs"],
     ) -> None:
         """Answer a benchmark's questions on stored memories and score them with the VSI-Bench rules."""
         from spatialmem.bench.runner import EvalConfig, run_eval
 
         llm = llm_config_from_options(llm_base_url, llm_model, llm_api_key_env, llm_temperature, llm_timeout,
-                                      llm_retries, llm_backoff, llm_vision_model)
-        cfg = EvalConfig(questions=questions, memories=memories, out=out, planner=planner,
-                         planner_config=PlannerConfig(llm=llm, max_repairs=max_repairs), workers=workers,
-                         retry_failed=retry_failed, limit=limit, chart=chart, executor=executor or None,
+                                      llm_retries, llm_backoff, llm_vision_model, llm_grammar, llm_max_tokens)
+        pconf = PlannerConfig(llm=llm, max_repairs=max_repairs, question_budget_s=llm_question_budget,
+                              prompt_budget_tokens=llm_prompt_tokens)
+        cfg = EvalConfig(questions=questions, memories=memories, out=out, planner=planner, planner_config=pconf,
+                         workers=workers, retry_failed=retry_failed, limit=limit, chart=chart,
+                         max_endpoint_failures=max_endpoint_failures, executor=executor or None,
                          ray_address=ray_address or None)
         err = Console(stderr=True)
         with Progress(TextColumn("[bold]eval[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -16,7 +16,7 @@ from spatialmem.dsl.diagnostics import Diagnostic, make
 from spatialmem.dsl.ops import ATTRIBUTES, OPS, Op, Param, attributes_of
 from spatialmem.dsl.types import Kind, Mismatch
 from spatialmem.memory.scene import SceneMemory
-from spatialmem.vocab import OP_ALIASES, category_hint
+from spatialmem.vocab import OP_ALIASES, category_hint, closest_choice
 
 MAX_STATEMENTS = 100
 MAX_LIST_LITERAL = 256
@@ -335,7 +335,7 @@ class _Checker:
             self.err(D.TYPE, f"argument '{p.name}' of {op.name}() must be {p.type}, got {t}", arg.span, hint)
             return
         if p.choices and isinstance(arg, ast.Str) and arg.value not in p.choices:
-            close = difflib.get_close_matches(arg.value, p.choices, n=1, cutoff=0.4)
+            close = [c for c in [closest_choice(arg.value, p.choices)] if c]
             self.err(D.BAD_VALUE, f"{p.name}={arg.value!r} is not allowed for {op.name}()", arg.span,
                      (f"did you mean {close[0]!r}? " if close else "") + f"choose one of: {', '.join(p.choices)}")
         if isinstance(arg, ast.ListExpr) and len(arg.items) > p.max_items:

@@ -30,6 +30,7 @@ def _code(code: str, name: str, meaning: str) -> str:
 
 SYNTAX = _code("E100", "syntax", "syntax error")
 UNSUPPORTED = _code("E101", "unsupported-construct", "unsupported construct (loops, imports, defs, lambdas ...)")
+NOT_A_PROGRAM = _code("E102", "not-a-program", "the text is an answer (a letter, a number, prose), not a program")
 UNKNOWN_OP = _code("E200", "unknown-op", "unknown operation")
 ARITY = _code("E201", "arity", "wrong number of arguments")
 KEYWORD = _code("E202", "keyword", "unknown or repeated keyword argument")
@@ -41,6 +42,8 @@ UNDEFINED_NAME = _code("E220", "undefined-name", "name used before it is assigne
 RESERVED_NAME = _code("E221", "reserved-name", "assignment to an operation name")
 MISSING_ANSWER = _code("E230", "missing-answer", "the program never calls answer(...)")
 MULTIPLE_ANSWERS = _code("E231", "multiple-answers", "answer(...) called more than once")
+NOT_A_CHOICE = _code("E232", "answer-not-choice",
+                     "a multiple-choice question answered with a value that is not choose(...)'s option")
 UNKNOWN_CATEGORY = _code("E240", "unknown-category", "category not in the memory")
 LIMITS = _code("E300", "limits", "program too large (length, statements, list size, image size, nesting)")
 AMBIGUOUS = _code("R400", "runtime-ambiguous", "the(...) found several objects")

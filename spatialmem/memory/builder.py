@@ -3,7 +3,10 @@
 Per :meth:`MemoryBuilder.step`:
 
 1. the geometry backend gives the frame a pose and metric depth, the instance backend its 2D
-   detections (both built from the registry by name);
+   detections (both built from the registry by name); a geometry backend that needs the stream
+   (``process_stream``, e.g. ``sfm``) runs ahead of the builder in :func:`build_memory`, which then
+   hands :meth:`MemoryBuilder.add_batch` frames that already carry pose and depth, and calls its
+   ``finalize`` on the snapshot (:meth:`MemoryBuilder.finalize`);
 2. detections are lifted to :class:`~spatialmem.types.Observation3D` (:mod:`.lift`);
 3. observations are associated with the fused instances near them by 3D overlap + category
    (+ feature similarity) and fused into them *immediately*, or start new instances
@@ -187,11 +190,20 @@ class MemoryBuilder:
     def step_batch(self, frames: list[Frame]) -> None:
         """Ingest several frames in order; backends with ``process_batch`` / ``detect_batch`` see them at once."""
         geo = getattr(self.geometry, "process_batch", None)
-        frames = list(geo(frames)) if geo is not None else [self.geometry.process(f) for f in frames]
+        self.add_batch(list(geo(frames)) if geo is not None else [self.geometry.process(f) for f in frames])
+
+    def add_batch(self, frames: list[Frame]) -> None:
+        """Ingest frames that already carry pose and depth (from a streaming geometry backend's
+        ``process_stream``, such as ``sfm``, which needs many frames before it can place one)."""
         det = getattr(self.detector, "detect_batch", None)
         dets = list(det(frames)) if det is not None else [self.detector.detect(f) for f in frames]
         for frame, detections in zip(frames, dets, strict=True):
             self._integrate(frame, detections)
+
+    def finalize(self, memory: SceneMemory) -> SceneMemory:
+        """The geometry backend's post-build step (``sfm``: metric scale refinement + statistics), if any."""
+        fin = getattr(self.geometry, "finalize", None)
+        return memory if fin is None else fin(memory)
 
     @property
     def batch_size(self) -> int:
@@ -421,22 +433,25 @@ def build_memory(source: Iterable[Frame], config: BuilderConfig | None = None,
     batch: list[Frame] = []
     done = 0
 
+    stream = getattr(b.geometry, "process_stream", None)  # geometry over the whole stream (sfm), or per batch
+    frames = stream(prefetch(source, prefetch_frames)) if stream is not None else prefetch(source, prefetch_frames)
+
     def flush() -> None:
         nonlocal done
-        b.step_batch(batch)
+        (b.add_batch if stream is not None else b.step_batch)(batch)
         for _ in batch:
             if progress is not None:
                 progress(done, total if total is not None else done + 1, b.n_instances)
             done += 1
         batch.clear()
 
-    for frame in prefetch(source, prefetch_frames):
+    for frame in frames:
         batch.append(frame)
         if len(batch) >= b.batch_size:
             flush()
     if batch:
         flush()
-    return b.snapshot()
+    return b.finalize(b.snapshot())
 
 
 def _jsonable(value: Any) -> Any:

@@ -6,6 +6,7 @@ query language. It holds only numpy arrays and plain values; it never changes on
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,6 +122,32 @@ class SceneMemory:
             if inst.id == instance_id:
                 return inst
         raise KeyError(f"no instance with id {instance_id} in memory {self.scene_id!r}")
+
+    def scaled(self, factor: float) -> SceneMemory:
+        """The same memory with every length multiplied by ``factor`` about the world origin.
+
+        Used when a metric scale estimate is refined after the build (structure from motion): points,
+        boxes, camera and keyframe positions, the room's floor, ceiling, polygon and area all scale; rotations,
+        times and images do not.
+        """
+        f = float(factor)
+
+        def pose(T: np.ndarray) -> np.ndarray:
+            out = np.array(T, np.float64)
+            out[:3, 3] *= f
+            return out
+
+        inst = tuple(dataclasses.replace(
+            i, box=OrientedBox(i.box.center * f, i.box.size * f, i.box.axes),
+            points_world=(np.asarray(i.points_world, np.float32) * np.float32(f))) for i in self.instances)
+        cams = tuple(dataclasses.replace(c, world_from_camera=pose(c.world_from_camera)) for c in self.cameras)
+        kfs = tuple(dataclasses.replace(k, world_from_camera=pose(k.world_from_camera)) for k in self.keyframes)
+        room = None if self.room is None else Room(
+            floor_z=self.room.floor_z * f, floor_polygon=np.asarray(self.room.floor_polygon) * f,
+            area_m2=self.room.area_m2 * f * f,
+            ceiling_z=None if self.room.ceiling_z is None else self.room.ceiling_z * f)
+        return dataclasses.replace(self, instances=inst, cameras=cams, keyframes=kfs, room=room,
+                                   points_world=np.asarray(self.points_world, np.float32) * np.float32(f))
 
     def summary(self) -> dict[str, Any]:
         """A small JSON-able description: what a planner/LLM is told about the memory."""

@@ -74,8 +74,9 @@ class GeometryNoise:
             a random walk (after n frames the drift's spread is ``drift_m_per_frame * sqrt(n)`` per axis).
         drift_deg_per_frame: standard deviation (degrees) of the per-frame yaw step of the pose drift (a
             random walk about the vertical axis through the camera; gravity keeps roll and pitch).
-        scale_error: global scale error: the whole reconstruction (poses and depth) is scaled by
-            ``1 + scale_error`` or ``1 - scale_error`` (the sign drawn once from the seed).
+        scale_error: global scale error: the whole reconstruction (poses and depth) is scaled about the first
+            camera (the origin of an SfM/SLAM reconstruction) by ``1 + scale_error`` or ``1 - scale_error``
+            (the sign drawn once from the seed).
         seed: random seed.
     """
 

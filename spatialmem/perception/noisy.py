@@ -128,6 +128,7 @@ class NoisyGeometry:
         self._rng = np.random.default_rng([nz.seed, 2])
         self.scale = 1.0 + (nz.scale_error if self._rng.random() < 0.5 else -nz.scale_error)
         self._drift = np.eye(4)  # world_noisy_from_world before scaling, the random walk's state
+        self._origin: np.ndarray | None = None  # the first camera: the reconstruction's origin, fixed under scaling
 
     def provenance(self) -> dict:
         return {"noise": dataclasses.asdict(self.noise), "scale": self.scale}
@@ -149,7 +150,9 @@ class NoisyGeometry:
         nz = self.noise
         self._step_drift(frame.world_from_camera[:3, 3])
         pose = self._drift @ frame.world_from_camera
-        pose[:3, 3] *= self.scale
+        if self._origin is None:
+            self._origin = pose[:3, 3].copy()
+        pose[:3, 3] = self._origin + self.scale * (pose[:3, 3] - self._origin)
         d = frame.depth_m
         factor = self.scale * (1.0 + (self._rng.normal(0.0, nz.depth_frame_rel) if nz.depth_frame_rel > 0 else 0.0))
         noisy = d * np.float32(factor)

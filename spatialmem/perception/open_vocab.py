@@ -168,7 +168,8 @@ class OpenVocabInstances:
 
         images = [f.rgb for f in frames]
         prompts = [self.template.format(c) for c in self.vocabulary]
-        inputs = self.det.processor(text=[prompts] * len(images), images=images, return_tensors="pt").to(self.device)
+        inputs = self.det.processor(text=[prompts] * len(images), images=images, truncation=True,
+                                    return_tensors="pt").to(self.device)
         with torch.inference_mode():
             res = self.det.model(**inputs)
         probs = torch.sigmoid(res.logits).float().cpu().numpy()  # (B, Q, C)
@@ -236,7 +237,8 @@ class OpenVocabInstances:
         if self._text_features is None:
             import torch
 
-            tok = self.det.processor(text=[self.template.format(c) for c in self.vocabulary], return_tensors="pt")
+            tok = self.det.processor(text=[self.template.format(c) for c in self.vocabulary], truncation=True,
+                                    return_tensors="pt")
             tok = {k: v.to(self.device) for k, v in tok.items() if k in ("input_ids", "attention_mask")}
             with torch.inference_mode():
                 t = self.det.model.owlv2.get_text_features(**tok) if self._padded_square else \

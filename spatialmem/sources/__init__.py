@@ -106,8 +106,9 @@ LAYOUTS: tuple[Layout, ...] = (
            "Replica / NICE-SLAM: results/frameXXXXXX.jpg, results/depthXXXXXX.png, traj.txt"),
     Layout("stray", _lazy("spatialmem.sources.phone", "is_stray"), "spatialmem.sources.phone:StraySource",
            "Stray Scanner: rgb.mp4, depth/, confidence/, odometry.csv, camera_matrix.csv"),
-    Layout("record3d", _lazy("spatialmem.sources.phone", "is_record3d"), "spatialmem.sources.phone:Record3DSource",
-           "Record3D EXR+JPG export: metadata.json, rgbd/<n>.jpg + <n>.exr"),
+    Layout("record3d", lambda p: p.is_dir() and _lazy("spatialmem.sources.phone", "is_record3d")(p) or
+           p.suffix.lower() == ".r3d" and p.is_file(), "spatialmem.sources.phone:Record3DSource",
+           "Record3D: a .r3d file, or an EXR+JPG export (metadata.json, rgbd/<n>.jpg + <n>.exr)"),
     Layout("arkitscenes", _lazy("spatialmem.sources.phone", "is_arkitscenes"),
            "spatialmem.sources.phone:ARKitScenesSource",
            "ARKitScenes raw: lowres_wide/, lowres_depth/, lowres_wide_intrinsics/*.pincam, lowres_wide.traj"),
@@ -139,8 +140,9 @@ def detect_kind(path: str | os.PathLike) -> str:
     p = Path(path)
     if not p.exists():
         raise InputError(f"source {p} does not exist; pass a capture folder, a video or an image folder")
-    if p.is_file() and p.suffix.lower() not in VIDEO_SUFFIXES:
-        raise InputError(f"source {p}: unsupported file type {p.suffix!r}; videos must be one of {VIDEO_SUFFIXES}")
+    if p.is_file() and p.suffix.lower() not in (*VIDEO_SUFFIXES, ".r3d"):
+        raise InputError(f"source {p}: unsupported file type {p.suffix!r}; videos must be one of {VIDEO_SUFFIXES}, "
+                         "Record3D captures .r3d")
     hits = [lay for lay in LAYOUTS if not lay.fallback and lay.matches(p)]
     if len(hits) > 1:
         raise InputError(f"source {p} matches several layouts ({', '.join(h.name for h in hits)}); choose one "

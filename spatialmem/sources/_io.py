@@ -11,6 +11,8 @@ from PIL import Image
 from spatialmem.errors import FormatError, InputError
 from spatialmem.types import Intrinsics, check_intrinsics
 
+#: Horizontal field of view assumed for videos and images without intrinsics (degrees): a phone's main camera.
+DEFAULT_HFOV_DEG = 60.0
 
 def read_rgb(path: Path) -> np.ndarray:
     """(H, W, 3) uint8 colour image."""

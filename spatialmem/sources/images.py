@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from spatialmem.errors import InputError
-from spatialmem.sources._io import check_fov, image_size, read_rgb, resolve_intrinsics
+from spatialmem.sources._io import DEFAULT_HFOV_DEG, check_fov, image_size, read_rgb, resolve_intrinsics
 from spatialmem.types import Frame, Intrinsics
 
 _SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -31,12 +31,13 @@ class ImageFolderSource:
     Args:
         path: the folder; images are its ``.jpg``/``.jpeg``/``.png`` files.
         fps: rate used for timestamps.
-        hfov_deg: horizontal field of view when ``intrinsics`` is not given.
+        hfov_deg: horizontal field of view when ``intrinsics`` is not given (None: a 60 degree guess, and
+            ``intrinsics_known`` is False so that geometry backends self-calibrate).
         intrinsics: Intrinsics (of the first image's size) or a 3x3 K.
         stride, max_frames: subsampling.
     """
 
-    def __init__(self, path: str | os.PathLike, fps: float = 1.0, hfov_deg: float = 60.0,
+    def __init__(self, path: str | os.PathLike, fps: float = 1.0, hfov_deg: float | None = None,
                  intrinsics: Intrinsics | np.ndarray | None = None, stride: int = 1,
                  max_frames: int | None = None) -> None:
         self.path = Path(path)
@@ -50,7 +51,8 @@ class ImageFolderSource:
         self.files = files[::stride][: max_frames if max_frames is not None else None]
         if not fps > 0:
             raise InputError(f"--fps must be positive, got {fps}")
-        self.fps, self.hfov_deg = float(fps), check_fov(hfov_deg)
+        self.fps, self.hfov_deg = float(fps), check_fov(hfov_deg or DEFAULT_HFOV_DEG)
+        self.intrinsics_known = intrinsics is not None or hfov_deg is not None
         self._given = intrinsics
 
     def _intrinsics(self, w: int, h: int) -> Intrinsics:

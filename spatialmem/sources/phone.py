@@ -9,7 +9,8 @@ Stray Scanner (a folder)::
                           OpenCV camera, in the ARKit world (y up)
     camera_matrix.csv     3x3 K of the colour video
 
-Record3D "EXR + JPG" export (a folder)::
+Record3D "EXR + JPG" export (a folder), or a ``.r3d`` file (a zip of ``metadata``, ``rgbd/<n>.jpg`` and
+``rgbd/<n>.depth``: lzfse-compressed float32 metres of ``dh`` x ``dw``; needs the ``phone`` extra)::
 
     metadata.json         {"w", "h", "K" (9 numbers, column-major), "fps", "poses": [[qx, qy, qz, qw, tx, ty, tz]]}
                           (world_from_camera with an ARKit/OpenGL camera, y-up world)
@@ -49,6 +50,10 @@ def is_stray(p: Path) -> bool:
 
 def is_record3d(p: Path) -> bool:
     return (p / "metadata.json").is_file() and (p / "rgbd").is_dir()
+
+
+def is_r3d(p: Path) -> bool:
+    return p.is_file() and p.suffix.lower() == ".r3d"
 
 
 def is_arkitscenes(p: Path) -> bool:
@@ -153,38 +158,100 @@ def _read_exr(p: Path) -> np.ndarray:
 
 
 class Record3DSource(RGBDSequence):
-    """Frames of a Record3D EXR+JPG export (module docstring); options as :class:`RGBDSequence`."""
+    """Frames of a Record3D capture: an EXR+JPG export folder or a ``.r3d`` file (module docstring).
+
+    Options as :class:`RGBDSequence`.
+    """
 
     def __init__(self, path: str | os.PathLike, fps: float | None = None, stride: int = 1,
                  max_frames: int | None = None, intrinsics: Intrinsics | np.ndarray | None = None,
                  hfov_deg: float | None = None) -> None:
         root = Path(path)
-        meta_p = root / "metadata.json"
+        self._zip = root if root.is_file() else None
+        meta_p = f"{root}:metadata" if self._zip else str(root / "metadata.json")
         try:
-            meta = json.loads(meta_p.read_text())
+            meta = json.loads(self._member("metadata") if self._zip else (root / "metadata.json").read_text())
             poses = np.asarray(meta["poses"], np.float64)
             K = np.asarray(meta["K"], np.float64).reshape(3, 3).T
             rate = float(meta.get("fps", 30.0))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            self._depth_hw = (int(meta.get("dh", 0)), int(meta.get("dw", 0)))
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
             raise FormatError(f"{meta_p}: expected JSON with 'poses' ([qx, qy, qz, qw, tx, ty, tz] per frame), "
                               f"'K' (9 numbers) and 'fps' ({exc})") from None
         if poses.ndim != 2 or poses.shape[1] != 7:
             raise FormatError(f"{meta_p}: 'poses' must hold 7 numbers per frame, got shape {poses.shape}")
+        names = set(self._names()) if self._zip else None
         specs = []
         for n, p in enumerate(poses):
-            color, depth = root / "rgbd" / f"{n}.jpg", root / "rgbd" / f"{n}.exr"
-            if not color.is_file():
+            if self._zip:
+                color, depth = Path(f"rgbd/{n}.jpg"), Path(f"rgbd/{n}.depth")
+                have_color, have_depth = str(color) in names, str(depth) in names
+            else:
+                color, depth = root / "rgbd" / f"{n}.jpg", root / "rgbd" / f"{n}.exr"
+                have_color, have_depth = color.is_file(), depth.is_file()
+            if not have_color:
                 break
-            if not depth.is_file():
-                raise FormatError(f"missing {depth} (the depth of {color.name})")
+            if not have_depth:
+                raise FormatError(f"missing {root}:{depth} (the depth of {color.name})" if self._zip else
+                                  f"missing {depth} (the depth of {color.name})")
             try:
                 T = pose_from_quat(p[4:7], p[:4]) @ GL_TO_CV
             except ValueError as exc:
                 raise FormatError(f"{meta_p}: poses[{n}]: {exc}") from None
             specs.append(FrameSpec(n, n / rate, color, depth, T, f"{meta_p} poses[{n}]"))
+        readers = {"depth_reader": self._r3d_depth, "color_reader": self._r3d_color} if self._zip else \
+            {"depth_reader": _read_exr}
         super().__init__(root, specs, K, layout="record3d", depth_scale=1.0, intrinsics=intrinsics,
                          hfov_deg=hfov_deg, fps=fps, stride=stride, max_frames=max_frames, gravity=ARKIT_GRAVITY,
-                         depth_reader=_read_exr, what_K=f"{meta_p} 'K'")
+                         what_K=f"{meta_p} 'K'", **readers)
+
+    def _names(self) -> list[str]:
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(self._zip) as z:
+                return z.namelist()
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise FormatError(f"{self._zip}: not a readable .r3d (zip) file ({exc})") from None
+
+    def _member(self, name: str) -> bytes:
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(self._zip) as z:
+                return z.read(name)
+        except KeyError:
+            raise FormatError(f"{self._zip}: has no {name}") from None
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise FormatError(f"{self._zip}: not a readable .r3d (zip) file ({exc})") from None
+
+    def _color_size(self) -> tuple[int, int]:
+        if self._zip is None:
+            return super()._color_size()
+        return self._r3d_color(0, self.specs[0]).shape[1::-1]
+
+    def _r3d_color(self, k: int, spec: FrameSpec) -> np.ndarray:
+        import io
+
+        from PIL import Image
+
+        try:
+            with Image.open(io.BytesIO(self._member(str(spec.color)))) as im:
+                return np.asarray(im.convert("RGB"))
+        except OSError as exc:
+            raise FormatError(f"cannot read image {self._zip}:{spec.color}: {exc}") from None
+
+    def _r3d_depth(self, name: Path) -> np.ndarray:
+        require_package("lzfse", "phone", "reading Record3D .r3d depth")
+        import lzfse
+
+        h, w = self._depth_hw
+        try:
+            d = np.frombuffer(lzfse.decompress(self._member(str(name))), np.float32)
+            return d.reshape(h, w).copy()
+        except (ValueError, lzfse.error) as exc:
+            raise FormatError(f"{self._zip}:{name}: expected lzfse-compressed float32 depth of {w}x{h} "
+                              f"('dw', 'dh' of the metadata) ({exc})") from None
 
 
 def _axis_angle(r: np.ndarray) -> np.ndarray:
@@ -235,4 +302,4 @@ class ARKitScenesSource(RGBDSequence):
                          hfov_deg=hfov_deg, fps=fps, stride=stride, max_frames=max_frames, what_K=str(pincam))
 
 
-__all__ = ["StraySource", "Record3DSource", "ARKitScenesSource", "is_stray", "is_record3d", "is_arkitscenes"]
+__all__ = ["StraySource", "Record3DSource", "ARKitScenesSource", "is_stray", "is_record3d", "is_r3d", "is_arkitscenes"]

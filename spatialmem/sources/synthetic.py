@@ -27,15 +27,19 @@ class SyntheticSceneSource:
         stride: read every ``stride``-th frame.
         max_frames: stop after this many frames (None = all).
         load_instances: read the instance PNGs (turn off when a detector provides masks).
+        rgb_only: leave out the ground-truth pose and depth (frames carry rgb, intrinsics and masks only),
+            as an RGB-only geometry backend such as ``sfm`` sees them.
     """
 
     def __init__(self, path: str | os.PathLike, stride: int = 1, max_frames: int | None = None,
-                 load_instances: bool = True) -> None:
+                 load_instances: bool = True, rgb_only: bool = False) -> None:
         self.path = Path(path)
         self.layout, self.up_axis, self.depth_scale, self.has_poses = "synthetic", "z", 1000.0, True
         if stride < 1:
             raise InputError(f"stride must be >= 1, got {stride}")
         self.stride, self.max_frames, self.load_instances = int(stride), max_frames, load_instances
+        self.rgb_only = bool(rgb_only)
+        self.has_poses = not self.rgb_only
         self.scene = self._load_json(self.path / "scene.json")
         if not isinstance(self.scene, dict) or self.scene.get("format") != "spatialmem-scene":
             raise FormatError(f"{self.path / 'scene.json'}: field 'format' must be 'spatialmem-scene'")
@@ -105,10 +109,13 @@ class SyntheticSceneSource:
         """The ``k``-th frame of this source (after stride / max_frames)."""
         row = self.rows[k]
         rgb = read_rgb(self.path / row["rgb"])
-        depth = read_depth_mm(self.path / row["depth"])
         ids = None
         if self.load_instances and row.get("instance"):
             ids = read_png16(self.path / row["instance"]).astype(np.int32)
+        if self.rgb_only:
+            return Frame(index=row["index"], timestamp_s=row["timestamp_s"], rgb=rgb, intrinsics=self.intrinsics,
+                         instance_ids=ids, instance_labels=self.labels if ids is not None else {})
+        depth = read_depth_mm(self.path / row["depth"])
         pose = check_pose(row["world_from_camera"], f"{self.path / 'frames.jsonl'} frame {row['index']}")
         return Frame(index=row["index"], timestamp_s=row["timestamp_s"], rgb=rgb, intrinsics=self.intrinsics,
                      world_from_camera=pose, depth_m=depth, instance_ids=ids,

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from spatialmem.errors import FormatError, InputError, require_package
-from spatialmem.sources._io import check_fov, resolve_intrinsics
+from spatialmem.sources._io import DEFAULT_HFOV_DEG, check_fov, resolve_intrinsics
 from spatialmem.types import Frame, Intrinsics
 
 
@@ -23,12 +23,13 @@ class VideoSource:
 
     Args:
         path: the video file.
-        hfov_deg: horizontal field of view used when ``intrinsics`` is not given.
+        hfov_deg: horizontal field of view used when ``intrinsics`` is not given (None: a 60 degree guess, and
+            ``intrinsics_known`` is False so that geometry backends self-calibrate).
         intrinsics: camera intrinsics (Intrinsics, or a 3x3 K array at the video's resolution).
         stride: keep every ``stride``-th decoded frame; max_frames: stop after this many.
     """
 
-    def __init__(self, path: str | os.PathLike, hfov_deg: float = 60.0,
+    def __init__(self, path: str | os.PathLike, hfov_deg: float | None = None,
                  intrinsics: Intrinsics | np.ndarray | None = None, stride: int = 1,
                  max_frames: int | None = None) -> None:
         require_package("av", "video", "reading video files")
@@ -52,8 +53,9 @@ class VideoSource:
         except av.error.FFmpegError as exc:
             raise FormatError(f"{self.path}: cannot decode video ({exc})") from None
         self._n_decoded = n
+        self.intrinsics_known = intrinsics is not None or hfov_deg is not None
         if intrinsics is None:
-            self.intrinsics = Intrinsics.from_fov(self.width, self.height, check_fov(hfov_deg))
+            self.intrinsics = Intrinsics.from_fov(self.width, self.height, check_fov(hfov_deg or DEFAULT_HFOV_DEG))
         else:
             self.intrinsics = resolve_intrinsics(intrinsics, (self.width, self.height), "--intrinsics")
 

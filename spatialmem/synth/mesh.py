@@ -3,8 +3,10 @@
 Both renderers consume a :class:`SceneMesh`: the GL renderer draws its triangles, the CPU renderer
 ray-casts its boxes. Colour is computed the same way in both (GLSL in render_gl mirrors
 :func:`shade_np`): a procedural texture that depends on the world position, the surface normal
-and the part's material (value noise from an integer hash, wood grain, floor tiles), times a
-fixed two-light Lambert shading. Room structure has instance id 0, objects their scene id.
+and the part's material (value noise from an integer hash, wood grain, floor tiles), plus the
+high-frequency detail real rooms have (a centimetre-scale grain on every surface, a weave on
+fabric, posters and pictures on the walls) so that feature-based structure from motion finds
+corners everywhere, times a fixed two-light Lambert shading. Room structure has instance id 0, objects their scene id.
 """
 
 from __future__ import annotations
@@ -15,22 +17,27 @@ import numpy as np
 
 from spatialmem.synth.scene_spec import MATERIALS, Part, SceneSpec
 
-# Material table: (amplitude, scale1 m, scale2 m, weight2, pattern) -- pattern 0 none, 1 wood, 2 tiles.
+# Material table: (amplitude, scale1 m, scale2 m, weight2, pattern, detail) -- pattern 0 none, 1 wood,
+# 2 tiles, 3 fabric weave; detail: amplitude of the centimetre grain (value noise at DETAIL_SCALE_M).
 MATERIAL_PARAMS = np.array([
-    # amp   s1     s2     w2   pattern
-    [0.22, 0.09, 0.018, 0.45, 0],  # plain
-    [0.30, 0.25, 0.012, 0.35, 1],  # wood
-    [0.28, 0.05, 0.008, 0.60, 0],  # fabric
-    [0.18, 0.12, 0.015, 0.40, 0],  # metal
-    [0.45, 0.06, 0.020, 0.50, 0],  # screen
-    [0.20, 0.15, 0.030, 0.40, 0],  # glass
-    [0.20, 0.14, 0.022, 0.55, 0],  # plaster
-    [0.22, 0.07, 0.015, 0.45, 2],  # tiles
-    [0.40, 0.05, 0.015, 0.40, 0],  # leaf
-    [0.05, 0.20, 0.050, 0.50, 0],  # emissive
+    # amp   s1     s2     w2   pattern detail
+    [0.22, 0.09, 0.018, 0.45, 0, 0.30],  # plain
+    [0.30, 0.25, 0.012, 0.35, 1, 0.25],  # wood
+    [0.28, 0.05, 0.008, 0.60, 3, 0.30],  # fabric
+    [0.18, 0.12, 0.015, 0.40, 0, 0.25],  # metal
+    [0.45, 0.06, 0.020, 0.50, 0, 0.10],  # screen
+    [0.20, 0.15, 0.030, 0.40, 0, 0.15],  # glass
+    [0.20, 0.14, 0.022, 0.55, 0, 0.35],  # plaster
+    [0.22, 0.07, 0.015, 0.45, 2, 0.30],  # tiles
+    [0.40, 0.05, 0.015, 0.40, 0, 0.30],  # leaf
+    [0.05, 0.20, 0.050, 0.50, 0, 0.00],  # emissive
 ], dtype=np.float32)
+DETAIL_SCALE_M = 0.025  # lattice of the grain: about 2-5 pixels at 1-3 m in a 320-640 px wide frame
+WEAVE_M = 0.03  # fabric weave period
+POSTER_CELL_M = 1.7  # walls (plaster) carry at most one poster or picture per cell of this width
 assert len(MATERIAL_PARAMS) == len(MATERIALS)
 EMISSIVE = MATERIALS.index("emissive")
+PLASTER = MATERIALS.index("plaster")
 LIGHT1 = np.array([0.35, 0.25, 0.9], np.float32) / np.linalg.norm([0.35, 0.25, 0.9]).astype(np.float32)
 LIGHT2 = np.array([-0.5, -0.7, 0.3], np.float32) / np.linalg.norm([-0.5, -0.7, 0.3]).astype(np.float32)
 
@@ -139,6 +146,23 @@ def _noise(u: np.ndarray, v: np.ndarray, salt: int) -> np.ndarray:
     return (a + (b - a) * tu) + ((c + (d - c) * tu) - (a + (b - a) * tu)) * tv
 
 
+def _noise3(p: np.ndarray, salt: int) -> np.ndarray:
+    """Solid value noise (trilinear, smoothstep) of (N, 3) float32 lattice coordinates: unlike the surface
+    noise it differs between parallel faces (floor and ceiling, opposite walls), so no two places look alike."""
+    f = np.floor(p)
+    i = f.astype(np.int64) + 65536
+    t = p - f
+    t = t * t * (3 - 2 * t)
+    out = np.zeros(len(p), np.float32)
+    for dx in (0, 1):
+        for dy in (0, 1):
+            for dz in (0, 1):
+                w = ((t[:, 0] if dx else 1 - t[:, 0]) * (t[:, 1] if dy else 1 - t[:, 1])
+                     * (t[:, 2] if dz else 1 - t[:, 2]))
+                out += w * _hash(i[:, 0] + dx, (i[:, 1] + dy) + (i[:, 2] + dz) * 7919, salt)
+    return out
+
+
 def shade_np(pos: np.ndarray, nrm: np.ndarray, color: np.ndarray, material: np.ndarray) -> np.ndarray:
     """(N, 3) float32 colour in 0..1 of surface points; inputs (N, 3), (N, 3), (N, 3), (N,) int."""
     pos, nrm = pos.astype(np.float32), nrm.astype(np.float32)
@@ -148,7 +172,7 @@ def shade_np(pos: np.ndarray, nrm: np.ndarray, color: np.ndarray, material: np.n
     u = np.where(use_z, pos[:, 0], np.where(use_x, pos[:, 1], pos[:, 0]))
     v = np.where(use_z, pos[:, 1], pos[:, 2])
     prm = MATERIAL_PARAMS[material]
-    amp, s1, s2, w2, pat = prm[:, 0], prm[:, 1], prm[:, 2], prm[:, 3], prm[:, 4]
+    amp, s1, s2, w2, pat, det = prm[:, 0], prm[:, 1], prm[:, 2], prm[:, 3], prm[:, 4], prm[:, 5]
     n1 = _noise(u / s1, v / s1, 1)
     n2 = _noise(u / s2, v / s2, 2)
     t = n1 * (1 - w2) + n2 * w2
@@ -157,11 +181,39 @@ def shade_np(pos: np.ndarray, nrm: np.ndarray, color: np.ndarray, material: np.n
     fu, fv = u / np.float32(0.4) - np.floor(u / np.float32(0.4)), v / np.float32(0.4) - np.floor(v / np.float32(0.4))
     line = (fu < 0.03) | (fv < 0.03)
     t = np.where((pat == 2) & line, np.float32(-0.6), t)
-    tex = np.float32(1.0) - amp + amp * t
+    weave = np.abs(np.sin(u * np.float32(np.pi / WEAVE_M))) * np.abs(np.sin(v * np.float32(np.pi / WEAVE_M)))
+    t = np.where(pat == 3, t * np.float32(0.7) + weave * np.float32(0.5), t)
+    grain = _noise3(pos / np.float32(DETAIL_SCALE_M), 3) - np.float32(0.5)
+    tex = np.float32(1.0) - amp + amp * t + det * grain
+    color, tex = _posters(pos, u, v, nrm, material, color.astype(np.float32), tex)
     lam = (np.float32(0.55) + np.float32(0.4) * np.maximum(nrm @ LIGHT1, 0)
            + np.float32(0.2) * np.maximum(nrm @ LIGHT2, 0))
     lam = np.where(material == EMISSIVE, np.float32(1.15), lam)
     return np.clip(color * (tex * lam)[:, None], 0.0, 1.0).astype(np.float32)
+
+
+def _posters(pos: np.ndarray, u: np.ndarray, v: np.ndarray, nrm: np.ndarray, material: np.ndarray, color: np.ndarray,
+             tex: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Posters and pictures on walls: in half of the POSTER_CELL_M cells along a wall, between 1.15 and
+    1.85 m high, a framed picture of 8 cm colour blocks; cells of walls 0.5 m apart differ.
+
+    Inputs are (N,) / (N, 3) float32; returns (colour, tex)."""
+    cell = np.floor(u / np.float32(POSTER_CELL_M))
+    fu = u / np.float32(POSTER_CELL_M) - cell
+    ci = cell.astype(np.int64) + 65536
+    across = np.where(np.abs(nrm[:, 0]) >= np.abs(nrm[:, 1]), pos[:, 0], pos[:, 1])  # the wall's own position
+    wq = np.floor(across * 2 + 0.2371).astype(np.int64) + 4096
+    on = (material == PLASTER) & (np.abs(nrm[:, 2]) < 0.5) & (_hash(ci, wq, 5) < 0.5)
+    on &= (fu > 0.25) & (fu < 0.75) & (v > 1.15) & (v < 1.85)
+    if not on.any():
+        return color, tex
+    bu = np.floor(u / np.float32(0.08)).astype(np.int64) + 65536
+    bv = np.floor(v / np.float32(0.08)).astype(np.int64) + 65536 + wq * 7919
+    block = np.stack([_hash(bu, bv, 11), _hash(bu, bv, 12), _hash(bu, bv, 13)], axis=1)
+    frame = (fu < 0.27) | (fu > 0.73) | (v < 1.18) | (v > 1.82)
+    pic = np.where(frame[:, None], np.float32(0.12), np.float32(0.1) + np.float32(0.9) * block)
+    color = np.where(on[:, None], pic, color)
+    return color, np.where(on, np.float32(1.0), tex)
 
 
 def to_uint8(rgb01: np.ndarray) -> np.ndarray:

@@ -12,7 +12,17 @@ import numpy as np
 
 from spatialmem.errors import RenderError, require_package
 from spatialmem.geometry.se3 import invert
-from spatialmem.synth.mesh import LIGHT1, LIGHT2, MATERIAL_PARAMS, SceneMesh
+from spatialmem.synth.mesh import (
+    DETAIL_SCALE_M,
+    EMISSIVE,
+    LIGHT1,
+    LIGHT2,
+    MATERIAL_PARAMS,
+    PLASTER,
+    POSTER_CELL_M,
+    WEAVE_M,
+    SceneMesh,
+)
 from spatialmem.types import Intrinsics, check_pose
 
 NEAR, FAR = 0.02, 100.0
@@ -33,7 +43,7 @@ void main() {
 _FS = """
 #version 330
 in vec3 v_pos; in vec3 v_nrm; in vec3 v_col; in float v_z; flat in int v_mat; flat in int v_id;
-uniform vec4 u_mat[%(NMAT)d];
+uniform vec4 u_mat[%(NMAT)d]; uniform vec2 u_mat2[%(NMAT)d];
 uniform vec3 u_l1; uniform vec3 u_l2;
 layout(location = 0) out vec4 o_rgb;
 layout(location = 1) out float o_depth;
@@ -53,14 +63,26 @@ float vnoise(float u, float v, uint salt) {
     float c = hash2(iu, iv + 1, salt), d = hash2(iu + 1, iv + 1, salt);
     return (a + (b - a) * tu) + ((c + (d - c) * tu) - (a + (b - a) * tu)) * tv;
 }
+float vnoise3(vec3 p, uint salt) {
+    vec3 f = floor(p); vec3 t = p - f; t = t * t * (3.0 - 2.0 * t);
+    ivec3 i = ivec3(f) + 65536;
+    float o = 0.0;
+    for (int dx = 0; dx < 2; dx++) for (int dy = 0; dy < 2; dy++) for (int dz = 0; dz < 2; dz++) {
+        float w = (dx == 1 ? t.x : 1.0 - t.x) * (dy == 1 ? t.y : 1.0 - t.y) * (dz == 1 ? t.z : 1.0 - t.z);
+        o += w * hash2(i.x + dx, (i.y + dy) + (i.z + dz) * 7919, salt);
+    }
+    return o;
+}
 void main() {
     vec3 n = normalize(v_nrm); vec3 an = abs(n);
     float u, v;
     if (an.z >= an.x && an.z >= an.y) { u = v_pos.x; v = v_pos.y; }
     else if (an.x >= an.y) { u = v_pos.y; v = v_pos.z; }
     else { u = v_pos.x; v = v_pos.z; }
-    vec4 prm = u_mat[v_mat];  // amp, s1, s2, w2 ; pattern in u_pat
-    int pat = v_mat == 1 ? 1 : (v_mat == 7 ? 2 : 0);
+    vec4 prm = u_mat[v_mat];  // amp, s1, s2, w2
+    int pat = int(u_mat2[v_mat].x + 0.5);
+    float det = u_mat2[v_mat].y;
+    vec3 col = v_col;
     float n1 = vnoise(u / prm.y, v / prm.y, 1u);
     float n2 = vnoise(u / prm.z, v / prm.z, 2u);
     float t = n1 * (1.0 - prm.w) + n2 * prm.w;
@@ -69,10 +91,26 @@ void main() {
         float fu = u / 0.4 - floor(u / 0.4), fv = v / 0.4 - floor(v / 0.4);
         if (fu < 0.03 || fv < 0.03) t = -0.6;
     }
-    float tex = 1.0 - prm.x + prm.x * t;
+    if (pat == 3) {
+        float weave = abs(sin(u * %(PI_WEAVE)r)) * abs(sin(v * %(PI_WEAVE)r));
+        t = t * 0.7 + weave * 0.5;
+    }
+    float grain = vnoise3(v_pos / %(DETAIL)r, 3u) - 0.5;
+    float tex = 1.0 - prm.x + prm.x * t + det * grain;
+    float cell = floor(u / %(POSTER)r);
+    int wq = int(floor((an.x >= an.y ? v_pos.x : v_pos.y) * 2.0 + 0.2371)) + 4096;
+    float pu = u / %(POSTER)r - cell;
+    if (v_mat == %(PLASTER)d && abs(n.z) < 0.5 && hash2(int(cell) + 65536, wq, 5u) < 0.5
+        && pu > 0.25 && pu < 0.75 && v > 1.15 && v < 1.85) {
+        int bu = int(floor(u / 0.08)) + 65536, bv = int(floor(v / 0.08)) + 65536 + wq * 7919;
+        vec3 block = vec3(hash2(bu, bv, 11u), hash2(bu, bv, 12u), hash2(bu, bv, 13u));
+        bool fr = pu < 0.27 || pu > 0.73 || v < 1.18 || v > 1.82;
+        col = fr ? vec3(0.12) : vec3(0.1) + 0.9 * block;
+        tex = 1.0;
+    }
     float lam = 0.55 + 0.4 * max(dot(n, u_l1), 0.0) + 0.2 * max(dot(n, u_l2), 0.0);
     if (v_mat == %(EMISSIVE)d) lam = 1.15;
-    o_rgb = vec4(clamp(v_col * tex * lam, 0.0, 1.0), 1.0);
+    o_rgb = vec4(clamp(col * tex * lam, 0.0, 1.0), 1.0);
     o_depth = v_z;
     o_id = v_id;
 }
@@ -111,11 +149,14 @@ class GLRenderer:
         except Exception as exc:  # noqa: BLE001 - any failure means "no GL here"
             raise RenderError(f"cannot create an OpenGL 3.3 {backend or ''} context ({exc}); "
                               "use --renderer cpu or install Mesa EGL (libegl1, libgl1-mesa-dri)") from exc
-        src = _FS % {"NMAT": len(MATERIAL_PARAMS), "EMISSIVE": 9}
+        src = _FS % {"NMAT": len(MATERIAL_PARAMS), "EMISSIVE": EMISSIVE, "PLASTER": PLASTER,
+                     "DETAIL": float(np.float32(DETAIL_SCALE_M)), "POSTER": float(np.float32(POSTER_CELL_M)),
+                     "PI_WEAVE": float(np.float32(np.pi / WEAVE_M))}
         self.prog = self.ctx.program(vertex_shader=_VS, fragment_shader=src)
         mats = np.zeros((len(MATERIAL_PARAMS), 4), np.float32)
         mats[:] = MATERIAL_PARAMS[:, :4]
         self.prog["u_mat"].write(mats.tobytes())
+        self.prog["u_mat2"].write(np.ascontiguousarray(MATERIAL_PARAMS[:, 4:6], np.float32).tobytes())
         self.prog["u_l1"].value = tuple(float(v) for v in LIGHT1)
         self.prog["u_l2"].value = tuple(float(v) for v in LIGHT2)
         vbo = self.ctx.buffer(mesh.interleaved().tobytes())

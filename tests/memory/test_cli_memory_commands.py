@@ -172,7 +172,8 @@ def test_ingest_uses_builder_contract_and_writes_memory(tmp_path, monkeypatch, c
     monkeypatch.setattr(spatialmem.sources, "open_source", lambda p, **kw: FakeSource(), raising=False)
     out = tmp_path / "mem"
     capsys.readouterr()
-    assert main(["ingest", str(tmp_path / "src"), "--out", str(out), "--window", "4", "--keyframes", "9"]) == 0
+    assert main(["ingest", str(tmp_path / "src"), "--out", str(out), "--window", "4", "--keyframes", "9",
+                 "--geometry", "given", "--instances", "given"]) == 0  # (the default, auto, needs frames to look at)
     assert calls["config"] == {"window": 4, "keyframes": 9, "geometry": "given", "instances": "given",
                                "geometry_options": {}, "instances_options": {}}
     assert calls["progress"] and "3 instances" in capsys.readouterr().out

@@ -133,13 +133,15 @@ def test_depth_noise_grows_with_distance():
 
 def test_global_scale_error_scales_depth_and_translation():
     geo = NoisyGeometry(GeometryConfig(name="noisy", options={"scale_error": 0.1, "seed": 4}))
-    f = depth_frame(0)
-    g = geo.process(f)
+    f0, f1 = depth_frame(0), depth_frame(1, eye=(3.0, 2.0, 1.5))
+    g0, g1 = geo.process(f0), geo.process(f1)
     s = geo.scale
     assert s in (pytest.approx(1.1), pytest.approx(0.9))
-    assert np.allclose(g.depth_m / f.depth_m, s, atol=1e-6)
-    assert np.allclose(g.world_from_camera[:3, 3], s * f.world_from_camera[:3, 3])
-    assert np.allclose(g.world_from_camera[:3, :3], f.world_from_camera[:3, :3])
+    assert np.allclose(g1.depth_m / f1.depth_m, s, atol=1e-6)
+    c0 = f0.world_from_camera[:3, 3]  # the first camera stays; the others move away from it by the scale
+    assert np.allclose(g0.world_from_camera[:3, 3], c0)
+    assert np.allclose(g1.world_from_camera[:3, 3], c0 + s * (f1.world_from_camera[:3, 3] - c0))
+    assert np.allclose(g1.world_from_camera[:3, :3], f1.world_from_camera[:3, :3])
 
 
 def test_pose_drift_is_a_random_walk_with_the_given_steps():
@@ -167,3 +169,12 @@ def test_presets_grow_with_level_and_options_override():
         instance_noise({"miss_rate": 2})
     assert preset_table().count("\n") == 2 + len(dataclasses.fields(inst[0])) + len(dataclasses.fields(geo[0])) - 3
     assert set(PRESETS) == {"low", "medium", "high"}
+
+
+def test_docs_preset_table_is_in_sync():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "perception.md").read_text(encoding="utf-8")
+    block = text.split("<!-- noise-presets:start -->\n", 1)[1].split("\n<!-- noise-presets:end -->", 1)[0]
+    assert block == preset_table(), "regenerate with: python -c 'from spatialmem.perception.noise import " \
+                                    "preset_table; print(preset_table())'"

@@ -194,3 +194,28 @@ def write_arkitscenes(scene_dir: Path, out: Path, world: np.ndarray = Y_UP, vid:
         lines.append(" ".join(f"{v:.8f}" for v in (t, *Rotation.from_matrix(inv[:3, :3]).as_rotvec(), *inv[:3, 3])))
     (out / "lowres_wide.traj").write_text("\n".join(lines) + "\n")
     return out
+
+
+def write_r3d(scene_dir: Path, out: Path, world: np.ndarray = Y_UP) -> Path:
+    """A Record3D .r3d file: a zip of metadata, rgbd/<n>.jpg and lzfse-compressed float32 rgbd/<n>.depth."""
+    import io
+    import zipfile
+
+    import lzfse
+
+    s = Scene(scene_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    poses = []
+    with zipfile.ZipFile(out, "w") as z:
+        for k, (r, T) in enumerate(zip(s.rows, s.poses(world), strict=True)):
+            buf = io.BytesIO()
+            s.rgb(r).save(buf, format="JPEG", quality=95)
+            z.writestr(f"rgbd/{k}.jpg", buf.getvalue())
+            d = (s.depth_mm(r).astype(np.float32) / 1000.0).astype(np.float32)
+            z.writestr(f"rgbd/{k}.depth", lzfse.compress(d.tobytes()))
+            Tgl = T @ GL_TO_CV
+            poses.append([*quat(Tgl[:3, :3]), *Tgl[:3, 3]])
+        h, w = s.depth_mm(s.rows[0]).shape
+        z.writestr("metadata", json.dumps({"w": s.K["width"], "h": s.K["height"], "dw": w, "dh": h, "fps": 10,
+                                           "K": s.Kmat().T.ravel().tolist(), "poses": poses}))
+    return out

@@ -79,8 +79,10 @@ def test_round_trip(tmp_path, scene, reference, layout, writer, world, flags, me
 def test_phone_layouts_use_the_arkit_gravity(tmp_path, scene, reference):
     pytest.importorskip("av")
     pytest.importorskip("OpenEXR")
-    for layout, writer in (("stray", W.write_stray), ("record3d", W.write_record3d)):
-        src = writer(scene, tmp_path / layout)
+    pytest.importorskip("lzfse")
+    for layout, writer, name in (("stray", W.write_stray, "stray"), ("record3d", W.write_record3d, "r3d_export"),
+                                 ("record3d", W.write_r3d, "capture.r3d")):
+        src = writer(scene, tmp_path / name)
         assert detect_kind(src) == layout
         report, mem = _ingest(src)
         assert report.up.method == "imu" and report.up.up == pytest.approx([0, 1, 0])
@@ -124,4 +126,8 @@ def test_ambiguous_and_incomplete_layouts_say_what_to_do(tmp_path, scene, capsys
     (tum / "groundtruth.txt").unlink()
     assert main(["ingest", str(tum), "--out", str(tmp_path / "m4")]) == 2
     assert "groundtruth.txt" in capsys.readouterr().err.replace("\n", "")
-    assert not any((tmp_path / m).exists() for m in ("m2", "m3", "m4"))
+    bad = tmp_path / "broken.r3d"
+    bad.write_bytes(b"not a zip")
+    assert main(["ingest", str(bad), "--out", str(tmp_path / "m5")]) == 2
+    assert "broken.r3d: not a readable .r3d" in capsys.readouterr().err.replace("\n", "")
+    assert not any((tmp_path / m).exists() for m in ("m2", "m3", "m4", "m5"))
