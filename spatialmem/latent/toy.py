@@ -94,12 +94,7 @@ class StreamEncoder:
                               cmask[:n_work].clone(), ctx.clone(), cmask.clone(), full_t, ep.questions)
 
 
-def answer_class(q: Question) -> int:
-    """Class index of the answer in a (MAX_COUNT + 1)-way head (counts, or 0/1 for binary kinds)."""
-    return int(q.answer)
-
-
-NUM_CLASSES = MAX_COUNT + 1
+NUM_CLASSES = MAX_COUNT + 1  # answer classes of a classifier head: counts 0..MAX_COUNT, or 0/1 for binary kinds
 
 
 def toy_vocabulary() -> list[str]:
