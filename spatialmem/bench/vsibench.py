@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from spatialmem.agent.base import PlannerConfig
 from spatialmem.bench.data import BenchQuestion, load_questions
-from spatialmem.bench.report import PREDICTIONS, atomic_write_text, write_report
+from spatialmem.bench.report import PREDICTIONS, atomic_write_text, read_predictions, write_report
 from spatialmem.errors import InputError
 from spatialmem.perception.presets import PerceptionPreset, get_preset
 from spatialmem.scale.cache import MemoryCache
@@ -146,15 +146,13 @@ def select_questions(questions: Sequence[BenchQuestion], cfg: VsiBenchConfig) ->
 def ingest_input(input_path: Path, preset: PerceptionPreset):
     """Build the memory of one video or scene folder with a perception preset (no progress output)."""
     from spatialmem.memory.builder import BuilderConfig, build_memory
-    from spatialmem.sources import detect_kind, open_source
+    from spatialmem.perception.auto import rgb_only_source, with_intrinsics_mode
+    from spatialmem.sources import open_source
     from spatialmem.sources.prepare import prepare_source
 
-    rgb_only = preset.geometry == "sfm" and detect_kind(input_path) == "synthetic"  # as `ingest --geometry sfm`
-    raw = open_source(input_path, **({"rgb_only": True} if rgb_only else {}))
+    raw = open_source(input_path, **rgb_only_source(preset.geometry, input_path))
     source = prepare_source(raw)
-    geometry_options = dict(preset.geometry_options)
-    if preset.geometry == "sfm":  # fixed intrinsics when the source has them, else self-calibration
-        geometry_options.setdefault("known_intrinsics", bool(getattr(raw, "intrinsics_known", True)))
+    geometry_options = with_intrinsics_mode(preset.geometry, raw, dict(preset.geometry_options))
     config = BuilderConfig(geometry=preset.geometry, instances=preset.instances, geometry_options=geometry_options,
                            instances_options=dict(preset.instances_options))
     memory = build_memory(source, config, prefetch_frames=0)
@@ -185,15 +183,10 @@ def run_scene(job: SceneJob) -> SceneResult:
     return SceneResult(job.key, tuple(rows), entry.hit, str(entry.path), t1 - t0, t2 - t1, t3 - t2, n_frames)
 
 
-def _read_jsonl(path: Path) -> dict[str, dict]:
-    from spatialmem.bench.report import read_predictions
-
-    return read_predictions(path)
-
-
-def _write_scene_rows(path: Path, rows: dict[str, dict]) -> None:
+def _write_jsonl(path: Path, rows: Iterable[dict]) -> None:
+    """``rows`` as ASCII JSON lines, written atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=True, default=str) + "\n" for r in rows.values()))
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=True, default=str) + "\n" for r in rows))
 
 
 @dataclass
@@ -250,7 +243,7 @@ def run_vsibench(cfg: VsiBenchConfig, progress: Progress | None = None,
     skipped = 0
     for (dataset, scene), qs in by_scene.items():
         key = scene_key(dataset, scene)
-        previous = _read_jsonl(scenes_dir / f"{key}.jsonl")
+        previous = read_predictions(scenes_dir / f"{key}.jsonl")
         done_rows[key] = previous
         pending = tuple(q for q in qs if not previous.get(q.id, {}).get("ok"))
         skipped += len(qs) - len(pending)
@@ -265,7 +258,7 @@ def run_vsibench(cfg: VsiBenchConfig, progress: Progress | None = None,
                    f"or the folder {videos / dataset / scene}/")
             rows = {q.id: failure_row(q, "memory", why) for q in pending}
             done_rows[key].update(rows)
-            _write_scene_rows(scenes_dir / f"{key}.jsonl", done_rows[key])
+            _write_jsonl(scenes_dir / f"{key}.jsonl", done_rows[key].values())
             info.update(status="failed", error=why)
             continue
         job = SceneJob(dataset, scene, str(src), pending, preset, str(cache_dir), cfg.planner, cfg.planner_config)
@@ -293,7 +286,7 @@ def run_vsibench(cfg: VsiBenchConfig, progress: Progress | None = None,
             info.update(status="failed", error=outcome.error)
             counts["failed"] += 1
         done_rows[outcome.key].update(rows)
-        _write_scene_rows(scenes_dir / f"{outcome.key}.jsonl", done_rows[outcome.key])
+        _write_jsonl(scenes_dir / f"{outcome.key}.jsonl", done_rows[outcome.key].values())
         done += len(job.questions)
         if progress is not None:
             progress(done, total, f"{outcome.key}: {info['status']} (cache {info['cache']}) | "
@@ -318,8 +311,8 @@ def _finish(cfg: VsiBenchConfig, chosen: list[BenchQuestion], done_rows: dict[st
             continue
         timings.append({"id": q.id, "timings": row.get("timings", {})})
         rows.append({k: v for k, v in row.items() if k not in TIMING_FIELDS})
-    atomic_write_text(out / PREDICTIONS, "".join(json.dumps(r, ensure_ascii=True, default=str) + "\n" for r in rows))
-    atomic_write_text(out / TIMINGS, "".join(json.dumps(t, ensure_ascii=True) + "\n" for t in timings))
+    _write_jsonl(out / PREDICTIONS, rows)
+    _write_jsonl(out / TIMINGS, timings)
     scenes = [scene_info[k] for k in sorted(scene_info)]
     meta = {"planner": cfg.planner, "questions": str(cfg.questions), "perception": preset.name,
             "perception_fingerprint": preset.fingerprint(), "executor": cfg.executor, "workers": cfg.workers,

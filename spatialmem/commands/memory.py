@@ -107,13 +107,12 @@ def ingest(
     from spatialmem.commands.perception import backend_options
     from spatialmem.memory.builder import BuilderConfig, build_memory
     from spatialmem.memory.store import save_memory
-    from spatialmem.perception.auto import choose_backends
-    from spatialmem.sources import detect_kind, open_source
+    from spatialmem.perception.auto import choose_backends, rgb_only_source, with_intrinsics_mode
+    from spatialmem.sources import open_source
     from spatialmem.sources.prepare import prepare_source
 
     kw = _source_options(depth_scale, fps, intrinsics, fov, stride, max_frames, labels)
-    if geometry == "sfm" and (layout or detect_kind(src)) == "synthetic":
-        kw["rgb_only"] = True  # RGB only: the scene's poses and depth are not read
+    kw.update(rgb_only_source(geometry, src, layout))
     raw = open_source(src, layout=layout, **kw)
     source = prepare_source(raw, up=up)
     report = source.report
@@ -124,8 +123,7 @@ def ingest(
     geometry_options, instances_options = backend_options(choice.geometry, choice.instances, noise=noise,
                                                           model_dir=model_dir, vocabulary=vocabulary,
                                                           geometry_opt=geometry_opt, instances_opt=instances_opt)
-    if choice.geometry == "sfm":  # fixed intrinsics when the source or the user gives them, else self-calibration
-        geometry_options.setdefault("known_intrinsics", bool(getattr(raw, "intrinsics_known", True)))
+    geometry_options = with_intrinsics_mode(choice.geometry, raw, geometry_options)
     config = BuilderConfig(window=window, keyframes=keyframes, geometry=choice.geometry, instances=choice.instances,
                            geometry_options=geometry_options, instances_options=instances_options)
     err = Console(stderr=True)

@@ -110,3 +110,21 @@ def choose_backends(has_geometry: bool, has_masks: bool, geometry: str = "auto",
         possible = False
         notes.append("instances: the source has no instance masks, so the memory will hold no objects")
     return BackendChoice(geo, inst, tuple(notes), possible)
+
+
+def rgb_only_source(geometry: str, src, layout: str | None = None) -> dict[str, bool]:
+    """Source options for ``geometry``: structure from motion on a synthetic scene reads its RGB (and masks)
+    only, never its poses or depth. The layout is detected only for ``sfm``."""
+    from spatialmem.sources import detect_kind
+
+    if geometry != "sfm" or (layout or detect_kind(src)) != "synthetic":
+        return {}
+    return {"rgb_only": True}
+
+
+def with_intrinsics_mode(geometry: str, source, options: dict) -> dict:
+    """``options`` of the geometry backend, with ``known_intrinsics`` set for ``sfm``: fixed intrinsics when
+    the source or the user gives them, else self-calibration."""
+    if geometry == "sfm":
+        options.setdefault("known_intrinsics", bool(getattr(source, "intrinsics_known", True)))
+    return options

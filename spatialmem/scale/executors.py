@@ -102,6 +102,13 @@ def _check_unique(tasks: Sequence[Task]) -> None:
                          + ", ".join(sorted({k for k in keys if keys.count(k) > 1})))
 
 
+def _check_settings(workers: int, retries: int) -> None:
+    if workers < 1:
+        raise InputError(f"--workers must be >= 1, got {workers}")
+    if retries < 0:
+        raise InputError(f"--retries must be >= 0, got {retries}")
+
+
 def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -127,10 +134,7 @@ class LocalExecutor:
     name = "local"
 
     def __init__(self, workers: int = 1, retries: int = DEFAULT_RETRIES, **_: Any) -> None:
-        if workers < 1:
-            raise InputError(f"--workers must be >= 1, got {workers}")
-        if retries < 0:
-            raise InputError(f"--retries must be >= 0, got {retries}")
+        _check_settings(workers, retries)
         self.workers = workers
         self.retries = retries
 
@@ -236,10 +240,7 @@ class RayExecutor:
 
     def __init__(self, workers: int = 1, retries: int = DEFAULT_RETRIES, address: str | None = None,
                  **_: Any) -> None:
-        if workers < 1:
-            raise InputError(f"--workers must be >= 1, got {workers}")
-        if retries < 0:
-            raise InputError(f"--retries must be >= 0, got {retries}")
+        _check_settings(workers, retries)
         self.workers = workers
         self.retries = retries
         self.address = address or None
