@@ -229,6 +229,24 @@ class LocalExecutor:
 
 
 # --------------------------------------------------------------------------------------------- ray
+def _check_reachable(address: str | None, timeout_s: float = 5.0) -> None:
+    """Refuse a ``host:port`` or ``ray://host:port`` Ray address that nothing answers on (Ray itself would wait
+    for minutes); ``auto`` and None are left to Ray."""
+    import socket
+
+    if not address or address == "auto":
+        return
+    hostport = address.split("://", 1)[-1]
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"--ray-address {address!r}: expected auto, HOST:PORT or ray://HOST:PORT")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise InputError(f"no Ray cluster answers at --ray-address {address!r} ({exc}); start one with "
+                         "'ray start --head', or leave --ray-address out to start Ray locally") from None
+
+
 def _ray_call(fn: Callable[..., Any], args: tuple) -> Any:
     return fn(*args)
 
@@ -247,6 +265,7 @@ class RayExecutor:
 
     def _init(self):
         ray = require_package("ray", "ray", "the Ray executor")
+        _check_reachable(self.address)
         started_here = False
         if not ray.is_initialized():
             kw: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR"}

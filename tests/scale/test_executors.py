@@ -61,3 +61,12 @@ def test_executor_settings_are_checked():
     with pytest.raises(InputError, match="unique"):
         LocalExecutor().run([Task("a", scale_faults.square, (1,)), Task("a", scale_faults.square, (2,))], print)
     assert {"local", "ray"} <= set(registry.names("executor"))
+
+
+def test_an_unreachable_ray_address_is_refused_at_once():
+    from spatialmem.scale.executors import RayExecutor
+
+    with pytest.raises(InputError, match="no Ray cluster answers at --ray-address '127.0.0.1:1'"):
+        RayExecutor(address="127.0.0.1:1").run([Task("a", scale_faults.square, (1,))], print)
+    with pytest.raises(InputError, match="expected auto, HOST:PORT"):
+        RayExecutor(address="nonsense").run([Task("a", scale_faults.square, (1,))], print)
