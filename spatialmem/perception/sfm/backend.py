@@ -96,7 +96,8 @@ class SfmGeometry:
         self.config = config or GeometryConfig(name="sfm")
         self.options = SfmOptions.from_options(self.config.options)
         self.stats: dict[str, Any] = {"n_frames": 0, "n_keyframes": 0, "n_registered_keyframes": 0, "chunks": [],
-                                      "n_segments": 0, "frames_without_pose": 0, "timings_s": {}}
+                                      "n_segments": 0, "frames_without_pose": 0, "n_localized_keyframes": 0,
+                                      "timings_s": {}}
         self._world: Sim3 | None = None  # model -> world of the current chunk
         self._height_scale: tuple[float, float] | None = None  # (log scale, log sd) of the first segment
         self._gravity: dict[str, Any] = {}
@@ -158,6 +159,8 @@ class SfmGeometry:
                                      "failed": model is None or registered_new < self.options.min_registered * n_new})
         self.stats["n_keyframes"] += n_new
         self.stats["n_registered_keyframes"] += registered_new
+        if model is not None:
+            self.stats["n_localized_keyframes"] += sum(1 for i in model.localized if i >= len(carry))
         if model is not None and len(model.poses) >= 2:
             self._place(model, keys, carry, last_pose)
         elif self._world is None and final:
@@ -287,6 +290,7 @@ class SfmGeometry:
         return {
             "n_frames": s["n_frames"], "n_keyframes": s["n_keyframes"],
             "n_registered_keyframes": s["n_registered_keyframes"],
+            "n_localized_keyframes": s["n_localized_keyframes"],
             "registered_fraction": round(s["n_registered_keyframes"] / n_kf, 4),
             "n_chunks": len(s["chunks"]), "n_segments": s["n_segments"], "chunks": list(s["chunks"]),
             "frames_without_pose": s["frames_without_pose"], "gravity": dict(self._gravity),
