@@ -52,7 +52,7 @@ class ColmapOptions:
         seed: random seed of RANSAC and the mapper (results are repeatable for a fixed seed and thread count).
     """
 
-    max_features: int = 1024
+    max_features: int = 2048
     max_image_size: int = 640
     upsample_below: int = 480
     overlap: int = 8
