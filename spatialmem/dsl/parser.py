@@ -12,11 +12,12 @@ import functools
 import math
 import re
 import sys
+import warnings
 from pathlib import Path
 
 from lark import Lark, Token, Transformer
-from lark.lexer import Lexer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.lexer import Lexer
 
 from spatialmem.dsl import ast
 from spatialmem.dsl.diagnostics import Diagnostic, make
@@ -236,7 +237,9 @@ def _unquote(text: str) -> str:
     if "\\" not in body:
         return body
     try:
-        return str(_pyast.literal_eval(text))
+        with warnings.catch_warnings():  # an unknown escape such as \q stays as written, without a warning
+            warnings.simplefilter("ignore")
+            return str(_pyast.literal_eval(text))
     except (ValueError, SyntaxError):  # an odd escape: keep the text as written
         return body
 
