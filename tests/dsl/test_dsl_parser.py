@@ -117,11 +117,8 @@ def test_non_text_program():
         parse(b"answer(1)")  # type: ignore[arg-type]
 
 
-def _lark_tokens(src: str) -> list[tuple]:
+def _lark_tokens(lark, src: str) -> list[tuple]:
     """Tokens of lark's own basic lexer for the grammar, newlines inside () and [] dropped."""
-    from lark import Lark
-
-    lark = Lark(parser._GRAMMAR.read_text(encoding="utf-8"), parser="lalr", lexer="basic")
     out, depth = [], 0
     for t in lark.lex(src):
         depth += t.type in ("LPAR", "LSQB")
@@ -135,8 +132,10 @@ def _lark_tokens(src: str) -> list[tuple]:
 def test_tokenizer_matches_lark_lexer_on_the_compliance_programs():
     import json
 
+    from lark import Lark
     from lark.exceptions import UnexpectedCharacters
 
+    lark = Lark(parser._GRAMMAR.read_text(encoding="utf-8"), parser="lalr", lexer="basic")
     lexer = parser._Lexer(parser._parser().lexer_conf)
     progs = [json.loads(line)["program"] for path in sorted((Path(__file__).parent / "cases").glob("*.jsonl"))
              for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -144,7 +143,7 @@ def test_tokenizer_matches_lark_lexer_on_the_compliance_programs():
     compared = 0
     for src in progs:
         try:
-            want = _lark_tokens(src)
+            want = _lark_tokens(lark, src)
         except UnexpectedCharacters as exc:
             with pytest.raises(UnexpectedCharacters) as info:
                 list(lexer.lex(src))
