@@ -10,6 +10,9 @@ living-room memory in memory (no disk) and, per program, prints medians in ms of
   with ``measure.prepare`` (what ``load_memory`` does) outside the timing, then the program runs;
 * ``unprepared``: as cold, without ``prepare`` (an in-memory SceneMemory never loaded from disk).
 
+Cold runs start after a ``gc.collect()`` (so neither pays for the dropped caches' garbage): one run after
+other work, with the CPU caches cold, so on a loaded machine they read well above the warm figures.
+
 It then prints the worst cold and the worst warm median with their programs, what ``prepare`` costs
 per memory, and (``--fresh-runs``) the first ``run_program`` of the worst cold program in a fresh
 Python process after its imports (that includes building the LALR parser once).
@@ -23,6 +26,7 @@ ground truth per question type: a check that the language and the question gener
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import time
@@ -162,6 +166,7 @@ def _median_cold_ms(src: str, mem: SceneMemory, repeats: int, prepare: bool) -> 
         measure._CACHES.clear()
         if prepare:
             measure.prepare(mem)
+        gc.collect()  # the garbage of the dropped caches is not this run's
         t0 = time.perf_counter()
         run_program(src, mem)
         times.append(time.perf_counter() - t0)
