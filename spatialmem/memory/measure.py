@@ -98,6 +98,10 @@ def _apart(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
 
 
 _PAIRS_PER_PASS = 4096
+#: :func:`prepare` precomputes all pairs only up to this many instances (a room holds tens; the pair table
+#: grows with the square of the count, so a memory larger than this is measured lazily, one reference
+#: object to all others per query, as before).
+PREPARE_MAX_INSTANCES = 512
 
 
 def prepare(memory: SceneMemory) -> None:
@@ -107,7 +111,10 @@ def prepare(memory: SceneMemory) -> None:
     per pass; pairs where both instances have points use their KD-trees, tilted boxes are measured when
     asked) and one KD-tree per instance with points.
     Called by ``spatialmem.memory.store.load_memory``; idempotent; skipped, all of it happens lazily.
+    Memories of more than :data:`PREPARE_MAX_INSTANCES` instances are left to the lazy path.
     """
+    if len(memory.instances) > PREPARE_MAX_INSTANCES:
+        return
     f = _footprints(memory)
     pairs = memory_cache(memory).setdefault("pairs", {})
     n = len(f.instances)

@@ -45,3 +45,13 @@ def test_prepared_and_lazy_distances_equal_the_pairwise_definition():
         assert measure.closest_distance(prepared, pa, pb) == measure.closest_distance(prepared, pb, pa)
         assert abs(measure.closest_distance(prepared, pa, pb) - want) < 1e-9
         assert abs(measure.closest_distance(lazy, lazy.instances[b], lazy.instances[a]) - want) < 1e-9
+
+
+def test_prepare_leaves_a_memory_beyond_the_bound_to_the_lazy_path(monkeypatch):
+    """The pair table grows with the square of the count: a huge memory is not prepared at load."""
+    monkeypatch.setattr(measure, "PREPARE_MAX_INSTANCES", 5)
+    mem = _mixed_memory()
+    measure.prepare(mem)
+    assert not measure.is_prepared(mem)
+    a, b = mem.instances[0], mem.instances[1]
+    assert abs(measure.closest_distance(mem, a, b) - measure.prism_distance(a.box, b.box)) < 1e-9
