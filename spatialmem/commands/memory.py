@@ -44,7 +44,7 @@ def _vec(v) -> str:
 
 def _source_options(depth_scale, fps, intrinsics, fov, stride, max_frames, labels) -> dict:
     """Keyword options for :func:`spatialmem.sources.open_source` from the flags the user set."""
-    from spatialmem.sources._io import load_intrinsics_file
+    from spatialmem.sources.files import load_intrinsics_file
 
     kw: dict = {"depth_scale": depth_scale, "fps": fps, "hfov_deg": fov, "labels": labels,
                 "stride": None if stride == 1 else stride, "max_frames": max_frames,

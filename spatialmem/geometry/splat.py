@@ -27,10 +27,10 @@ def category_color(category: str) -> tuple[int, int, int]:
 
 def _box_edges(box, samples: int = _EDGE_SAMPLES) -> np.ndarray:
     corners = box.corners()
-    from spatialmem.geometry.boxes import _EDGES
+    from spatialmem.geometry.boxes import BOX_EDGES
 
     t = np.linspace(0.0, 1.0, samples)[:, None, None]
-    a, b = corners[_EDGES[:, 0]], corners[_EDGES[:, 1]]
+    a, b = corners[BOX_EDGES[:, 0]], corners[BOX_EDGES[:, 1]]
     return (a[None] + t * (b - a)[None]).reshape(-1, 3)
 
 

@@ -76,16 +76,16 @@ def test_ceiling_points_do_not_hide_the_room():
     assert not np.any(np.all(img == (0, 0, 200), axis=2))
 
 
-def test_tilted_box_footprint_is_its_convex_outline():
+def test_tilted_boxfootprint_xy_is_its_convex_outline():
     from scipy.spatial import ConvexHull
 
     from spatialmem.geometry.boxes import polygon_area
-    from spatialmem.memory.topdown import _footprint
+    from spatialmem.memory.topdown import footprint_xy
 
     c, s = np.cos(0.4), np.sin(0.4)
     tilt = np.array([[1.0, 0.0, 0.0], [0.0, c, s], [0.0, -s, c]])  # rolled about x: not gravity-aligned
     box = OrientedBox([1.0, 2.0, 0.5], [1.2, 0.6, 0.8], tilt)
-    outline = _footprint(box)
+    outline = footprint_xy(box)
     hull = ConvexHull(box.corners()[:, :2])
     assert len(outline) == len(hull.vertices)
     assert polygon_area(outline) == pytest.approx(hull.volume)
