@@ -13,6 +13,7 @@ import math
 import re
 import sys
 from pathlib import Path
+from typing import cast
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -99,7 +100,8 @@ def _parser() -> Lark:
 
 
 def _tspan(tok: Token) -> ast.Span:
-    return ast.Span(tok.line, tok.column, tok.end_line, tok.end_column)
+    line, column = tok.line or 1, tok.column or 1  # (lark types positions as optional; our tokens have them)
+    return ast.Span(line, column, tok.end_line or line, tok.end_column or column)
 
 
 def _join(a, b) -> ast.Span:
@@ -221,7 +223,7 @@ def _parse_uncached(source: str) -> ast.Program:
             raise ProgramError(*_number_error(exc.orig_exc.token, source)) from None
         d = Diagnostic("E100", f"bad string literal: {exc.orig_exc}", hint="write plain quoted text, e.g. \"sofa\"")
         raise ProgramError(d.render(), (d,)) from None
-    return ast.Program(tuple(statements), source)
+    return ast.Program(tuple(cast("list[ast.Statement]", statements)), source)
 
 
 def _number_error(tok: Token, source: str) -> tuple[str, tuple[Diagnostic]]:
@@ -279,7 +281,8 @@ def syntax_diagnostic(exc: UnexpectedInput, source: str) -> Diagnostic:
         return make("E100", f"the program ended too early; expected {exp}", span, source,
                     hint="close every '(' , '[' and quote, and finish the last expression")
     if isinstance(exc, UnexpectedCharacters):
-        ch = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
+        pos = exc.pos_in_stream or 0
+        ch = source[pos] if pos < len(source) else ""
         span = ast.Span(line, column, line, column + 1)
         if ch in "\"'":
             return make("E100", "unterminated string", span, source,

