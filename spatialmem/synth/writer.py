@@ -161,13 +161,8 @@ class _Video:
 
 
 def _questions(scene: dict, seed: int) -> list[dict]:
-    try:
-        from spatialmem.synth.questions import generate_questions
-    except ModuleNotFoundError as exc:
-        if exc.name != "spatialmem.synth.questions":
-            raise
-        warnings.warn("spatialmem.synth.questions is missing: questions.jsonl left empty", RuntimeWarning, stacklevel=2)
-        return []
+    from spatialmem.synth.questions import generate_questions
+
     return generate_questions(scene, seed)
 
 

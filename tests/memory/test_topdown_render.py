@@ -76,7 +76,7 @@ def test_ceiling_points_do_not_hide_the_room():
     assert not np.any(np.all(img == (0, 0, 200), axis=2))
 
 
-def test_tilted_boxfootprint_xy_is_its_convex_outline():
+def test_tilted_box_footprint_is_its_convex_outline():
     from scipy.spatial import ConvexHull
 
     from spatialmem.geometry.boxes import polygon_area
