@@ -6,7 +6,7 @@ import ast
 import re
 from pathlib import Path
 
-import tomllib
+import pytest
 
 import spatialmem.errors as errors
 from spatialmem.dsl.runtime import Context
