@@ -88,3 +88,19 @@ def test_a_failure_keeps_its_exception_for_the_command_line(memory):
         assert "failure" not in rec.to_dict()  # the exception is not serialised
     ok = answer_question(Question(T.SIZE.format(category="chair")), memory, TemplatePlanner())
     assert ok.ok and ok.failure is None
+
+
+def test_a_deeply_nested_program_is_a_check_failure_not_an_internal_error(memory):
+    """ask / eval answer through answer_question: nesting beyond the limit is a diagnostic (repairable)."""
+    from spatialmem.agent.base import Plan
+    from spatialmem.errors import ProgramError
+
+    class Deep:
+        name = "deep"
+
+        def plan(self, question, summary=None, memory=None):
+            return Plan("answer(" + "abs(1," * 330 + "1" + ")" * 330 + ")", "deep")
+
+    rec = answer_question(Question("How deep?"), memory, Deep())
+    assert not rec.ok and rec.error_kind == "check" and isinstance(rec.failure, ProgramError)
+    assert "nested deeper" in rec.error
