@@ -13,6 +13,7 @@ import math
 import re
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
@@ -101,14 +102,14 @@ class _Lexer(Lexer):
         self.ignore = frozenset(conf.ignore)
         self.keyword_types = frozenset(name for name, _ in self.keywords)
 
-    def lex(self, text: str):
+    def lex(self, text: str) -> Iterator[Token]:  # type: ignore[override]  # lark's custom lexers take the text
         match, ignore, keywords, keyword_types = self.pattern.match, self.ignore, self.keywords, self.keyword_types
         pos, line, line_start, depth, n = 0, 1, 0, 0, len(text)
         while pos < n:
             mt = match(text, pos)
             if mt is None:
                 raise UnexpectedCharacters(text, pos, line, pos - line_start + 1)
-            kind, end, value = mt.lastgroup, mt.end(), mt.group()
+            kind, end, value = mt.lastgroup or "", mt.end(), mt.group()
             start_line, column = line, pos - line_start + 1
             if "\n" in value:
                 line += value.count("\n")
