@@ -134,7 +134,7 @@ def test_deadline_holds_inside_long_operations():
 
 
 def test_long_sort_is_stopped_at_the_time_limit():
-    mem = _grid_memory(3000)
+    mem = _grid_memory(30000)  # box distances are one vectorized pass; the sort's loop over 30k objects is long
     src = 'answer(sort_by(all_objects(), key="distance", to=object(1), descending=true))'
     t0 = time.perf_counter()
     with pytest.raises(ProgramRuntimeError) as info:
