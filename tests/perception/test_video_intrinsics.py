@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from spatialmem.perception.auto import with_intrinsics_mode
+from spatialmem.perception.base import GeometryConfig
 from spatialmem.sources.video import FOCAL_35MM_TAGS, VideoSource, intrinsics_from_metadata
 
 
@@ -36,11 +37,11 @@ def test_video_source_takes_metadata_after_the_flags(tmp_path):
     src = VideoSource(p)
     assert src.intrinsics_source == "metadata" and src.intrinsics_known
     assert src.intrinsics.fx == pytest.approx(26 * 80 / np.hypot(36, 24))
-    assert with_intrinsics_mode("sfm", src, {})["known_intrinsics"] is True
+    assert with_intrinsics_mode(GeometryConfig("sfm"), src).options["known_intrinsics"] is True
     fov = VideoSource(p, hfov_deg=90)
     assert fov.intrinsics_source == "--fov" and fov.intrinsics.fx == pytest.approx(32.0)
     bare = tmp_path / "bare.mp4"
     _clip(bare, {})
     guess = VideoSource(bare)
     assert guess.intrinsics_source == "guess" and not guess.intrinsics_known
-    assert with_intrinsics_mode("sfm", guess, {})["known_intrinsics"] is False
+    assert with_intrinsics_mode(GeometryConfig("sfm"), guess).options["known_intrinsics"] is False
