@@ -52,7 +52,7 @@ from spatialmem.memory.episodic import CameraTrack, EpisodicMemory, KeyframeStor
 from spatialmem.memory.instance_state import InstanceState
 from spatialmem.memory.lift import FrameCloud, LiftConfig, fit_box_fast, fit_box_surface, lift_detections
 from spatialmem.memory.scene import CameraRecord, Keyframe, ObjectInstance, Room, SceneMemory
-from spatialmem.memory.support import complete_down_to_floor, complete_up_to_ceiling
+from spatialmem.memory.support import complete_down_to_floor, complete_hidden_depth, complete_up_to_ceiling
 from spatialmem.memory.thin import THIN_OBJECTS, fit_to_wall
 from spatialmem.memory.working import FrameRecord, WorkingMemory
 from spatialmem.perception.base import GeometryConfig, InstancesConfig, build_geometry, build_instances
@@ -94,8 +94,9 @@ class BuilderConfig:
             wall cells (:func:`~spatialmem.geometry.floor.snap_thin_box_to_wall`).
         snap_vertical: extend boxes ending within 5 cm above the floor down to it, and within 10 cm below
             the ceiling up to it (:func:`~spatialmem.geometry.floor.snap_box_vertically`); also complete boxes
-            whose lower part was hidden (nothing observed under them) down to the floor and boxes hanging above
-            every camera up to the ceiling (:mod:`~spatialmem.memory.support`).
+            whose lower part was hidden (nothing observed under them) down to the floor, boxes hanging above
+            every camera up to the ceiling, and implausibly thin slabs of sized categories seen from one side
+            only back to their typical depth, away from the cameras (:mod:`~spatialmem.memory.support`).
         scene_voxel_m, scene_point_budget: scene point-cloud voxel size and voxel budget.
         scene_stride: every n-th sample of the lift grid (both directions) goes into the scene cloud.
         room_cell_m: free-space grid cell size for the room extent.
@@ -365,6 +366,15 @@ class MemoryBuilder:
             else:
                 box = self._snap(box, walls, origin, floor_z, ceiling_z)
             fitted.append((inst, pts, box, cfg.snap_vertical and not thin))
+        if cfg.snap_vertical:  # amodal completion of slabs seen from one side only (a chair under a table)
+            poses = {r.frame_index: (r.world_from_camera, r.full_intrinsics) for r in store.records()}
+            poses.update((c.frame_index, (c.world_from_camera, c.intrinsics)) for c in self.track.samples)
+            for k, (inst, pts, box, completable) in enumerate(fitted):
+                if completable:
+                    frames = set(inst.recent_frames) | {f for _, f in views.get(inst.id, [])}
+                    cams = [poses[f] for f in sorted(frames) if f in poses]
+                    fitted[k] = (inst, pts, complete_hidden_depth(box, inst.category, cams, scene_xyz, polygon),
+                                 completable)
         boxes = [box for _, _, box, _ in fitted]
         instances = []
         for k, (inst, pts, box, completable) in enumerate(fitted):
