@@ -1,6 +1,8 @@
 """Parsing: program text -> :class:`~spatialmem.dsl.ast.Program` (frozen nodes with spans).
 
 The syntax lives only in ``grammar.lark``; one LALR parser instance is built lazily and cached.
+Programs are parsed by the fast driver of :mod:`spatialmem.dsl.lalr` over that parser's own table and
+callbacks; on any failure lark's parser parses again, so every error is lark's.
 Syntax errors raise :class:`~spatialmem.errors.ProgramError` carrying one ``E100``/``E101``/``E300``
 :class:`~spatialmem.dsl.diagnostics.Diagnostic` with the source line, a caret and a repair hint.
 """
@@ -78,9 +80,10 @@ class _Lexer(Lexer):
 
     Built from ``grammar.lark`` (no token is defined here), it does what lark's basic lexer does
     (keywords such as ``true``/``and`` are names re-typed by their exact text; ignored terminals are
-    dropped) with one regex match and one Token per token, about 4x faster than lark's general
-    lexer, which dominates a cold parse. It also drops newlines inside () and [] so calls and lists
-    may span several lines. Raises lark's ``UnexpectedCharacters`` where nothing matches.
+    dropped) with one regex scan and one tuple per token (:meth:`scan`, read by the fast driver of
+    :mod:`spatialmem.dsl.lalr`; :meth:`lex` wraps them as lark Tokens for lark's own parser), many
+    times faster than lark's general lexer. It also drops newlines inside () and [] so calls and
+    lists may span several lines. Raises lark's ``UnexpectedCharacters`` where nothing matches.
     """
 
     __future_interface__ = 0  # lex(text): the custom-lexer interface every lark 1.x accepts
@@ -112,18 +115,18 @@ class _Lexer(Lexer):
 
         Lines and columns are 1-based, positions 0-based (lark's ``Token`` fields, in its order).
         """
-        match, ignore, keywords, keyword_types = self.pattern.match, self.ignore, self.keywords, self.keyword_types
-        pos, line, line_start, depth, n = 0, 1, 0, 0, len(text)
-        while pos < n:
-            mt = match(text, pos)
-            if mt is None:
-                raise UnexpectedCharacters(text, pos, line, pos - line_start + 1)
-            kind, end, value = mt.lastgroup or "", mt.end(), mt.group()
+        ignore, keywords, keyword_types = self.ignore, self.keywords, self.keyword_types
+        pos, line, line_start, depth = 0, 1, 0, 0
+        for mt in self.pattern.finditer(text):  # lark refuses zero-width terminals: a gap is an unknown character
+            start, end = mt.span()
+            if start != pos:
+                break
+            kind, value = mt.lastgroup or "", mt.group()
             start_line, column = line, pos - line_start + 1
             if "\n" in value:
                 line += value.count("\n")
                 line_start = pos + value.rfind("\n") + 1
-            start, pos = pos, end
+            pos = end
             if kind in ignore:
                 continue
             if kind in _OPEN:
@@ -136,6 +139,8 @@ class _Lexer(Lexer):
             elif kind in keyword_types:
                 kind = keywords.get((kind, value), kind)
             yield kind, value, start, start_line, column, line, end - line_start + 1, end
+        if pos < len(text):
+            raise UnexpectedCharacters(text, pos, line, pos - line_start + 1)
 
 
 @functools.lru_cache(maxsize=1)
