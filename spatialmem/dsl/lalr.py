@@ -1,6 +1,6 @@
 """A tight LALR(1) driver over the parse table lark builds from ``grammar.lark``.
 
-lark's own driver (``lark.parsers.lalr_parser_state``) costs about 20 µs a token: every token is a
+lark's own driver (``lark.parsers.lalr_parser_state``) costs some 10-20 µs a token: every token is a
 ``Token`` object, and every reduction (about ten per atom, through the expression-precedence chain
 ``expr -> or_test -> ... -> atom``) goes through a wrapper call. This driver runs the SAME table and
 the SAME reduction callbacks (lark's parse-tree builder wrapping our transformer), with three
@@ -20,6 +20,7 @@ caller re-parses with lark to produce lark's own error (errors are not the hot p
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -52,6 +53,7 @@ class LightToken(tuple):
         return self[1]
 
 
+_END = ("$END",)  # the end of input, fed after the last token
 _PASS = object()  # a probe: a unit rule's callback that returns it unchanged is skipped
 
 
@@ -86,50 +88,36 @@ class Driver:
 
     def parse(self, tokens: Iterable[tuple]) -> Any:
         """The value of the start rule's callback for ``tokens``; raises :class:`Rejected` off the grammar."""
-        actions, new_token = self.actions, self.new_token
+        actions, new_token, end = self.actions, self.new_token, self.end_state
         states: list[int] = [self.start_state]
         values: list[Any] = []
-        for tok in tokens:
+        for tok in chain(tokens, (_END,)):
             kind = tok[0]
             while True:
                 act = actions[states[-1]].get(kind)
                 if type(act) is int:
+                    if tok is _END:  # nothing may follow the end
+                        raise Rejected(kind)
                     states.append(act)
                     values.append(new_token(LightToken, tok))
                     break
                 if type(act) is dict:  # unit rules passing the child through: only the state moves
                     states[-1] = act[states[-2]]
-                    continue
-                if act is None:
+                elif act is None:
                     raise Rejected(kind)
-                size, origin, callback = act
-                if size:
-                    children = values[-size:]
-                    del values[-size:]
-                    del states[-size:]
                 else:
-                    children = []
-                values.append(callback(children))
-                states.append(actions[states[-1]][origin])
-        end = self.end_state
-        while True:
-            act = actions[states[-1]].get("$END")
-            if type(act) is dict:
-                states[-1] = act[states[-2]]
-            elif act is None or type(act) is int:
-                raise Rejected("$END")
-            else:
-                size, origin, callback = act
-                if size:
-                    children = values[-size:]
-                    del values[-size:]
-                    del states[-size:]
-                else:
-                    children = []
-                values.append(callback(children))
-                states.append(actions[states[-1]][origin])
-            if states[-1] == end:
-                return values[-1]
+                    size, origin, callback = act
+                    if size:
+                        children = values[-size:]
+                        del values[-size:]
+                        del states[-size:]
+                    else:
+                        children = []
+                    values.append(callback(children))
+                    states.append(actions[states[-1]][origin])
+                if tok is _END and states[-1] == end:
+                    return values[-1]
+        raise AssertionError("unreachable: the end token either completes the parse or is rejected")
 
 
 def _unit_chain(actions: list[dict[str, Any]], lookahead: str, origin: str, end: int) -> dict[int, int]:
