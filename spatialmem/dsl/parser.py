@@ -1,6 +1,8 @@
 """Parsing: program text -> :class:`~spatialmem.dsl.ast.Program` (frozen nodes with spans).
 
 The syntax lives only in ``grammar.lark``; one LALR parser instance is built lazily and cached.
+Programs are parsed by the fast driver of :mod:`spatialmem.dsl.lalr` over that parser's own table and
+callbacks; on any failure lark's parser parses again, so every error is lark's.
 Syntax errors raise :class:`~spatialmem.errors.ProgramError` carrying one ``E100``/``E101``/``E300``
 :class:`~spatialmem.dsl.diagnostics.Diagnostic` with the source line, a caret and a repair hint.
 """
@@ -15,7 +17,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -23,6 +25,7 @@ from lark.lexer import Lexer
 
 from spatialmem.dsl import ast
 from spatialmem.dsl.diagnostics import Diagnostic, make
+from spatialmem.dsl.lalr import Driver
 from spatialmem.errors import ProgramError
 
 MAX_SOURCE_CHARS = 20_000
@@ -77,9 +80,10 @@ class _Lexer(Lexer):
 
     Built from ``grammar.lark`` (no token is defined here), it does what lark's basic lexer does
     (keywords such as ``true``/``and`` are names re-typed by their exact text; ignored terminals are
-    dropped) with one regex match and one Token per token, about 4x faster than lark's general
-    lexer, which dominates a cold parse. It also drops newlines inside () and [] so calls and lists
-    may span several lines. Raises lark's ``UnexpectedCharacters`` where nothing matches.
+    dropped) with one regex scan and one tuple per token (:meth:`scan`, read by the fast driver of
+    :mod:`spatialmem.dsl.lalr`; :meth:`lex` wraps them as lark Tokens for lark's own parser), many
+    times faster than lark's general lexer. It also drops newlines inside () and [] so calls and
+    lists may span several lines. Raises lark's ``UnexpectedCharacters`` where nothing matches.
     """
 
     __future_interface__ = 0  # lex(text): the custom-lexer interface every lark 1.x accepts
@@ -94,7 +98,7 @@ class _Lexer(Lexer):
                 owner = next((r for r in regex_terms if r.priority == t.priority
                               and re.fullmatch(r.pattern.to_regexp(), t.pattern.value)), None)
                 if owner is not None:
-                    self.keywords[(owner.name, t.pattern.value)] = t.name
+                    self.keywords[(owner.name, t.pattern.value)] = str(t.name)  # exact str: fast dict lookups
                     continue
             kept.append(t)
         self.pattern = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in kept),
@@ -103,13 +107,21 @@ class _Lexer(Lexer):
         self.keyword_types = frozenset(name for name, _ in self.keywords)
 
     def lex(self, text: str) -> Iterator[Token]:  # type: ignore[override]  # lark's custom lexers take the text
-        match, ignore, keywords, keyword_types = self.pattern.match, self.ignore, self.keywords, self.keyword_types
-        pos, line, line_start, depth, n = 0, 1, 0, 0, len(text)
-        while pos < n:
-            mt = match(text, pos)
-            if mt is None:
-                raise UnexpectedCharacters(text, pos, line, pos - line_start + 1)
-            kind, end, value = mt.lastgroup or "", mt.end(), mt.group()
+        for t in self.scan(text):
+            yield Token(*t)
+
+    def scan(self, text: str) -> Iterator[tuple[str, str, int, int, int, int, int, int]]:
+        """Tokens as tuples ``(type, value, start_pos, line, column, end_line, end_column, end_pos)``.
+
+        Lines and columns are 1-based, positions 0-based (lark's ``Token`` fields, in its order).
+        """
+        ignore, keywords, keyword_types = self.ignore, self.keywords, self.keyword_types
+        pos, line, line_start, depth = 0, 1, 0, 0
+        for mt in self.pattern.finditer(text):  # lark refuses zero-width terminals: a gap is an unknown character
+            start, end = mt.span()
+            if start != pos:
+                break
+            kind, value = mt.lastgroup or "", mt.group()
             start_line, column = line, pos - line_start + 1
             if "\n" in value:
                 line += value.count("\n")
@@ -126,7 +138,9 @@ class _Lexer(Lexer):
                     continue
             elif kind in keyword_types:
                 kind = keywords.get((kind, value), kind)
-            yield Token(kind, value, end - len(value), start_line, column, line, end - line_start + 1, end)
+            yield kind, value, start, start_line, column, line, end - line_start + 1, end
+        if pos < len(text):
+            raise UnexpectedCharacters(text, pos, line, pos - line_start + 1)
 
 
 @functools.lru_cache(maxsize=1)
@@ -138,6 +152,26 @@ def _parser() -> Lark:
         transformer=_ToAst(),
         maybe_placeholders=True,
     )
+
+
+@functools.lru_cache(maxsize=1)
+def _fast() -> tuple[Driver, _Lexer]:
+    """The fast LALR driver over the lark parser's own table and callbacks, with a tuple tokenizer."""
+    lark = _parser()
+    return Driver(lark), _Lexer(lark.lexer_conf)
+
+
+def _parse_statements(source: str) -> Any:
+    """The start rule's value (the statements) by the fast driver; lark's parser on any failure.
+
+    On a syntax error, a bad token or a failing callback lark parses again and raises its own
+    exception, so every diagnostic is the one lark's parser gives.
+    """
+    driver, lexer = _fast()
+    try:
+        return driver.parse(lexer.scan(source))
+    except Exception:  # noqa: BLE001  # lark's parse below raises the error to report
+        return _parser().parse(source)
 
 
 def _tspan(tok: Token) -> ast.Span:
@@ -254,7 +288,7 @@ def _parse_cached(source: str) -> ast.Program:
 
 def _parse_uncached(source: str) -> ast.Program:
     try:
-        statements = _parser().parse(source)
+        statements = _parse_statements(source)
     except _NumberOutOfRange as exc:
         raise ProgramError(*_number_error(exc.token, source)) from None
     except _BadString as exc:

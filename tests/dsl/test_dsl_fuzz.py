@@ -28,12 +28,15 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from lark.exceptions import UnexpectedEOF, UnexpectedToken
 
 from spatialmem.dsl import Limits, check, parse
 from spatialmem.dsl import diagnostics as D
+from spatialmem.dsl import parser as dsl_parser
 from spatialmem.dsl import types as T
 from spatialmem.dsl.check import MAX_DEPTH
 from spatialmem.dsl.interpreter import run_checked
+from spatialmem.dsl.lalr import Rejected
 from spatialmem.dsl.ops import ATTRIBUTES, OPS, Op
 from spatialmem.dsl.parser import MAX_SOURCE_CHARS
 from spatialmem.dsl.types import Kind
@@ -429,3 +432,40 @@ def test_deep_nesting_through_every_argument_position_is_refused(depth, template
         if stage != "check" or not any(d.code == D.LIMITS and NESTING_MESSAGE in d.message for d in diags):
             failures.append(f"{label}: {stage} {[d.code + ' ' + d.message for d in diags][:3]}")
     assert failures == [], "\n".join(failures[:10])
+
+
+# ------------------------------------------------------------------ the fast LALR driver against lark's own parser
+def _outcome(parse_fn, src: str):
+    """The AST statements ``parse_fn`` gives for ``src``, or the class of the exception it raises."""
+    try:
+        return parse_fn(src)
+    except Exception as exc:  # noqa: BLE001  # the kind of failure is the outcome compared
+        return type(exc)
+
+
+def test_fast_driver_matches_lark_parser():
+    """Same statements from the fast driver as from lark's parser, and a refusal wherever lark refuses.
+
+    Both run the table and callbacks lark builds from grammar.lark; the fast driver skips unit
+    reductions and uses tuple tokens. Its syntax refusals (``Rejected``) are re-parsed by lark for
+    the diagnostic, so here it only has to refuse the same programs; a failing callback (a number
+    out of range, a bad string) must fail the same way in both.
+    """
+    driver, lexer = dsl_parser._fast()
+    lark = dsl_parser._parser()
+    corpus = _corpus()
+    programs = list(corpus)
+    for seed in range(3):
+        rng = random.Random(3000 + seed)
+        programs += [mutate(rng, src) for src in corpus]
+    gen = ProgramGenerator(random.Random(4000))
+    programs += [gen.program() for _ in range(200)]
+    outcomes: Counter = Counter()
+    for src in programs:
+        want, got = _outcome(lark.parse, src), _outcome(lambda s: driver.parse(lexer.scan(s)), src)
+        if want in (UnexpectedToken, UnexpectedEOF):
+            assert got is Rejected, src
+        else:
+            assert got == want, src
+        outcomes["refused" if isinstance(want, type) else "parsed"] += 1
+    assert outcomes["parsed"] >= 500 and outcomes["refused"] >= 100, outcomes
