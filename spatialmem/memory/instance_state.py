@@ -4,8 +4,9 @@ An :class:`InstanceState` fuses the points of every observation associated with 
 voxel grid (voxel-mean points, sorted int64 keys) whose size is capped: when the cap is exceeded
 the voxel size doubles and the grid is re-binned, so an instance's cost stays bounded however long
 it is watched. A second, coarse key set (``assoc_voxel_m``) is what association and duplicate
-merging compare. Times, the observation count and a running feature mean (over the observations that had a
-feature) are kept too.
+merging compare. Times, the observation count, a running feature mean (over the observations that had a
+feature) and the category votes of its observations are kept too: the instance's category is the one most
+of its observations gave (ties: the first given), so a detector's one-frame label flicker does not rename it.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class InstanceState:
         self.n_features = 0  # observations that carried a feature (the feature mean's count)
         self.feature: np.ndarray | None = None
         self.recent_frames: deque[int] = deque(maxlen=RECENT_FRAMES)  # frames of the latest observations
+        self.votes: dict[str, int] = {}  # category -> observations that gave it (insertion order breaks ties)
 
     # ------------------------------------------------------------------ points
     @property
@@ -139,13 +141,15 @@ class InstanceState:
 
     # ------------------------------------------------------------------ bookkeeping
     def observe(self, frame_index: int, timestamp_s: float, feature: np.ndarray | None,
-                sighted: bool = True) -> None:
+                sighted: bool = True, category: str | None = None) -> None:
         """Record one fused observation (time, count, feature running mean over the observations with one).
 
         ``sighted`` says whether the mask was large enough to count as the object being *seen*; only
-        sightings set ``first_seen_s`` (slivers at the image border still add points).
+        sightings set ``first_seen_s`` (slivers at the image border still add points). ``category``: the
+        observation's label, a vote for the instance's category (default: the instance's own).
         """
         self.n_observations += 1
+        self._vote({category or self.category: 1})
         self.recent_frames.append(int(frame_index))
         if self.first_any_s is None or timestamp_s < self.first_any_s:
             self.first_any_s = float(timestamp_s)
@@ -177,6 +181,7 @@ class InstanceState:
                 self._rebin(self.voxel_m * 2.0)
             self._refresh()
         self.n_observations += other.n_observations
+        self._vote(other.votes)
         for time_attr, earliest in (("first_seen_s", True), ("first_any_s", True), ("last_seen_s", False)):
             t = getattr(other, time_attr)
             if t is None:
@@ -193,6 +198,12 @@ class InstanceState:
                 w = other.n_features / max(1, self.n_features + other.n_features)
                 self.feature = (1 - w) * self.feature + w * other.feature
         self.n_features += other.n_features
+
+    def _vote(self, votes: dict[str, int]) -> None:
+        for cat, n in votes.items():
+            self.votes[cat] = self.votes.get(cat, 0) + int(n)
+        best = max(self.votes.values())
+        self.category = next(c for c, n in self.votes.items() if n == best)
 
     def aabb(self, margin: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """Axis-aligned bounds (lo, hi) of the fused points grown by ``margin`` metres."""
