@@ -46,9 +46,10 @@ class AssociationConfig:
             larger one's: pieces stacked in one footprint, like a chair's back and its seat (two separate
             objects of one category do not share a footprint).
         absorb_overlap, absorb_support: an instance whose coarse voxels lie, for at least ``absorb_overlap`` of
-            them, in the voxels of another instance *of any category* with at least ``1 / absorb_support`` times
-            its observations is a mislabelled view of that object (a detector's label flicker, a false positive
-            on it): it is absorbed, its observations becoming category votes (0 disables; exact instances).
+            them, in the voxels of another instance *of any category* that was observed at least
+            ``1 / absorb_support`` times as often, and more often at that place (:func:`subsumed_by`), is a
+            mislabelled view of that object (a detector's label flicker): it is absorbed, its observations
+            becoming category votes (0 disables, the default for exact instances).
         denoise_voxel_m, denoise_min_fraction: instance points in 26-connected clusters smaller than
             this fraction of the largest cluster are removed by periodic denoising (0 disables).
         hash_cell_m: cell size of the spatial hash over instance bounds.
@@ -202,10 +203,21 @@ def find_duplicates(touched: set[int], instances: dict[int, InstanceState], inde
 
 
 def subsumed_by(a: InstanceState, b: InstanceState, cfg: AssociationConfig) -> bool:
-    """Whether ``a`` is a low-support copy of ``b`` (see ``AssociationConfig.absorb_overlap``)."""
-    if cfg.absorb_overlap <= 0 or len(a.coarse) == 0 or a.n_observations > cfg.absorb_support * b.n_observations:
+    """Whether ``a`` is a low-support copy of ``b`` (see ``AssociationConfig.absorb_overlap``).
+
+    ``a`` must lie in ``b``'s coarse voxels, have at most ``absorb_support`` times ``b``'s observations, and
+    ``b`` must be the better seen *there*: the 90th percentile of the observation counts of ``b``'s coarse
+    voxels where ``a`` is must exceed that of ``a``'s own (an instance that merely swallowed a false positive
+    covering ``a`` saw that place once or twice, and does not count as its host).
+    """
+    if cfg.absorb_overlap <= 0 or len(a.coarse) == 0 or len(b.coarse) == 0 \
+            or a.n_observations > cfg.absorb_support * b.n_observations:
         return False
-    return overlap_count(a.coarse, b.coarse, dilate=False) >= cfg.absorb_overlap * len(a.coarse)
+    pos = np.minimum(np.searchsorted(b.coarse, a.coarse), len(b.coarse) - 1)
+    shared = b.coarse[pos] == a.coarse
+    if shared.sum() < cfg.absorb_overlap * len(a.coarse):
+        return False
+    return float(np.quantile(a.coarse_hits, 0.9)) < float(np.quantile(b.coarse_hits[pos[shared]], 0.9))
 
 
 def find_absorbed(touched: set[int], instances: dict[int, InstanceState], index: SpatialHash,

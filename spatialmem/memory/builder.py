@@ -90,6 +90,9 @@ class BuilderConfig:
         instance_max_voxels: voxel cap per instance (the voxel size doubles beyond it).
         maintenance_every: frames between duplicate-merge + denoise passes.
         min_observations, min_instance_points: instances below these are left out of snapshots.
+        min_voxel_hits: a snapshot keeps only the fused points whose coarse voxel (``association.assoc_voxel_m``)
+            at least this many observations reached (:meth:`~.instance_state.InstanceState.supported`: smeared
+            depth, fused false positives and stray points are seen once; 1 = all, right for exact perception).
         box_trim_fraction: fraction of the (voxel-count weighted) fused points ignored at each end of each box
             axis (:func:`~.robust.fit_box_trimmed`; 0 = exact extents, best for exact depth).
         robust: ``"auto"`` (default): the settings of :data:`~.robust.ROBUST_GEOMETRY` /
@@ -129,6 +132,7 @@ class BuilderConfig:
     maintenance_every: int = 15
     min_observations: int = 2
     min_instance_points: int = 20
+    min_voxel_hits: int = 1
     box_trim_fraction: float = 0.0
     robust: str = "auto"
     box_fit: str = "surface"
@@ -363,8 +367,9 @@ class MemoryBuilder:
             if inst.n_observations < cfg.min_observations or len(inst) < cfg.min_instance_points \
                     or self._subsumed(inst):
                 continue
-            pts = inst.points
-            box = self._fit_box(pts, inst.counts)
+            keep = inst.supported(cfg.min_voxel_hits)
+            pts, counts = inst.points[keep], inst.counts[keep]
+            box = self._fit_box(pts, counts)
             if cfg.snap_thin_to_walls and inst.category in THIN_OBJECTS:  # door, window, picture ...
                 box = snap_box_vertically(fit_to_wall(box, pts, inst.category, polygon, None if floor is None
                                                       else floor.z), floor_z, ceiling_z)
@@ -418,9 +423,7 @@ class MemoryBuilder:
 
     def _fit_box(self, pts: np.ndarray, counts: np.ndarray):
         fit = fit_box_surface if self.config.box_fit == "surface" else fit_box_fast
-        import os
-        w = None if os.environ.get("XW") == "none" else (np.sqrt(counts) if os.environ.get("XW") == "sqrt" else counts)
-        return fit_box_trimmed(pts, w, self.config.box_trim_fraction, fit)
+        return fit_box_trimmed(pts, counts, self.config.box_trim_fraction, fit)
 
     def room(self, floor: FloorEstimate | None = None) -> Room | None:
         """Floor height, floor polygon and area from the structure evidence so far (None before any).

@@ -4,9 +4,11 @@ An :class:`InstanceState` fuses the points of every observation associated with 
 voxel grid (voxel-mean points, sorted int64 keys) whose size is capped: when the cap is exceeded
 the voxel size doubles and the grid is re-binned, so an instance's cost stays bounded however long
 it is watched. A second, coarse key set (``assoc_voxel_m``) is what association and duplicate
-merging compare. Times, the observation count, a running feature mean (over the observations that had a
-feature) and the category votes of its observations are kept too: the instance's category is the one most
-of its observations gave (ties: the first given), so a detector's one-frame label flicker does not rename it.
+merging compare; each coarse voxel also counts the observations that reached it (``coarse_hits``: the
+support that robust snapshots and absorption test, :mod:`.robust`). Times, the observation count, a
+running feature mean (over the observations that had a feature) and the category votes of its
+observations are kept too: the instance's category is the one most of its observations gave (ties: the
+first given), so a detector's one-frame label flicker does not rename it.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class InstanceState:
         self.sums = np.zeros((0, 3), np.float64)
         self.counts = np.zeros(0, np.int64)
         self.coarse = np.zeros(0, np.int64)
+        self.coarse_hits = np.zeros(0, np.int64)  # per coarse voxel: observations (add_points calls) reaching it
         self.lo = np.full(3, np.inf)
         self.hi = np.full(3, -np.inf)
         self.first_seen_s: float | None = None  # first *sighting* (a mask big enough, see observe)
@@ -108,9 +111,34 @@ class InstanceState:
             self.keys, self.sums, self.counts = uk, s, c
         self.lo = np.minimum(self.lo, pts.min(axis=0))
         self.hi = np.maximum(self.hi, pts.max(axis=0))
-        self.coarse = np.union1d(self.coarse, voxel_keys(pts, self.assoc_voxel_m))
+        self._add_coarse(np.unique(voxel_keys(pts, self.assoc_voxel_m)), np.ones(1, np.int64))
         while len(self.keys) > self.max_voxels:
             self._rebin(self.voxel_m * 2.0)
+
+    def _add_coarse(self, keys: np.ndarray, hits: np.ndarray) -> None:
+        """Union ``keys`` (sorted unique) into the coarse set, adding ``hits`` (per key, or one for all)."""
+        merged = np.union1d(self.coarse, keys)
+        h = np.zeros(len(merged), np.int64)
+        h[np.searchsorted(merged, self.coarse)] = self.coarse_hits
+        h[np.searchsorted(merged, keys)] += hits
+        self.coarse, self.coarse_hits = merged, h
+
+    def support(self, points: np.ndarray | None = None) -> np.ndarray:
+        """(M,) observations that reached the coarse voxel of each fused point (of ``points``, default all)."""
+        pts = self.points if points is None else points
+        if len(pts) == 0 or len(self.coarse) == 0:
+            return np.zeros(len(pts), np.int64)
+        k = voxel_keys(pts, self.assoc_voxel_m)
+        pos = np.minimum(np.searchsorted(self.coarse, k), len(self.coarse) - 1)
+        return np.where(self.coarse[pos] == k, self.coarse_hits[pos], 0)
+
+    def supported(self, min_hits: int) -> np.ndarray:
+        """(M,) bool: fused points whose coarse voxel at least ``min_hits`` observations reached; all of them when
+        that would keep fewer than half (an object seen in one or two views stays whole)."""
+        if min_hits <= 1:
+            return np.ones(len(self), bool)
+        keep = self.support() >= int(min_hits)
+        return keep if keep.sum() >= max(8, len(keep) // 2) else np.ones(len(keep), bool)
 
     def _rebin(self, voxel_m: float) -> None:
         pts = self.sums / self.counts[:, None]
@@ -134,10 +162,14 @@ class InstanceState:
         pts = self.points
         if len(pts):
             self.lo, self.hi = pts.min(axis=0).astype(np.float64), pts.max(axis=0).astype(np.float64)
-            self.coarse = np.unique(voxel_keys(pts, self.assoc_voxel_m))
+            coarse = np.unique(voxel_keys(pts, self.assoc_voxel_m))
+            pos = np.minimum(np.searchsorted(self.coarse, coarse), max(len(self.coarse) - 1, 0))
+            known = (self.coarse[pos] == coarse) if len(self.coarse) else np.zeros(len(coarse), bool)
+            self.coarse_hits = np.where(known, self.coarse_hits[pos] if len(self.coarse) else 0, 1).astype(np.int64)
+            self.coarse = coarse
         else:
             self.lo, self.hi = np.full(3, np.inf), np.full(3, -np.inf)
-            self.coarse = np.zeros(0, np.int64)
+            self.coarse, self.coarse_hits = np.zeros(0, np.int64), np.zeros(0, np.int64)
 
     # ------------------------------------------------------------------ bookkeeping
     def observe(self, frame_index: int, timestamp_s: float, feature: np.ndarray | None,
@@ -179,6 +211,7 @@ class InstanceState:
             self.keys, self.sums, self.counts = uk, s, c
             while len(self.keys) > self.max_voxels:
                 self._rebin(self.voxel_m * 2.0)
+            self._add_coarse(other.coarse, other.coarse_hits)
             self._refresh()
         self.n_observations += other.n_observations
         self._vote(other.votes)

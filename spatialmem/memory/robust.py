@@ -28,13 +28,15 @@ from spatialmem.geometry.boxes import OrientedBox, box_from_rotated_rect
 ROBUST_GEOMETRY: dict[str, Any] = {
     "lift.depth_median": 5,  # 5 x 5 samples of the stride-2 grid: per-pixel depth noise / ~4, edges kept
     "lift.depth_edge_rel": 0.08,  # silhouettes: mask samples on a >= 8 % depth step are not lifted
-    "box_trim_fraction": 0.03,  # extents: 3 % of the (count-weighted) points ignored per side and axis
+    "box_trim_fraction": 0.01,  # extents: 1 % of the (count-weighted) points ignored per side and axis
+    "min_voxel_hits": 2,  # smeared depth lands in a different voxel each time: keep voxels seen twice
 }
 
 #: Builder settings for estimated instances (detector masks and labels).
 ROBUST_INSTANCES: dict[str, Any] = {
     "lift.depth_edge_rel": 0.08,  # dilated masks: the band bleeding onto the background is not lifted
-    "box_trim_fraction": 0.03,  # false positives fused into an object add a thin tail of points
+    "box_trim_fraction": 0.01,  # false positives fused into an object add a thin tail of points
+    "min_voxel_hits": 2,  # a false positive fused into an object adds voxels seen once
     "min_observations": 3,  # a false positive or a flickered label is seldom seen three times in one place
     "association.absorb_overlap": 0.6,  # a low-support instance inside a well-supported one is the same
     "association.absorb_support": 0.25,  # object mislabelled (label flicker): absorbed, its label a vote
