@@ -38,8 +38,9 @@ class LiftConfig:
             before back-projection; removes per-pixel depth noise while keeping depth edges (0 or 1 = off,
             right for exact depth; estimated depth: :mod:`.robust`).
         depth_edge_rel: mask samples at a depth edge -- where the depth in their 3x3 neighbourhood of the
-            strided grid spans more than this fraction of their own depth -- are not lifted (mask bleed onto
-            the background, flying pixels at silhouettes; 0 = off).
+            strided grid spans more than this fraction of their own depth, or (with ``depth_median``) where the
+            median moved their depth by more than twice this fraction -- are not lifted (mask bleed onto the
+            background, flying pixels at silhouettes; 0 = off).
     """
 
     stride: int = 2
@@ -182,7 +183,12 @@ def frame_cloud(frame: Frame, config: LiftConfig) -> FrameCloud:
     pts, valid, (rows, cols) = backproject_depth(depth_full, K, frame.world_from_camera, config.stride)
     depth = np.asarray(depth_full, np.float32)[::config.stride, ::config.stride]
     valid &= depth <= config.max_depth_m
-    edge = depth_edges(depth, valid, config.depth_edge_rel) if config.depth_edge_rel > 0 else None
+    edge = None
+    if config.depth_edge_rel > 0:
+        edge = depth_edges(depth, valid, config.depth_edge_rel)
+        if config.depth_median > 1:  # at silhouettes the median may hand a sample the other side's depth
+            raw = np.asarray(frame.depth_m, np.float32)[::config.stride, ::config.stride]
+            edge |= valid & (np.abs(raw - depth) > 2.0 * config.depth_edge_rel * depth)
     return FrameCloud(pts, depth, valid, rows, cols, (K.width, K.height), np.zeros_like(valid), edge)
 
 

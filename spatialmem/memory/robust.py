@@ -10,9 +10,11 @@ exact test doubles; absent = estimated), and :func:`robust_config` applies the o
 :data:`ROBUST_INSTANCES` when the instances are (``BuilderConfig.robust``: ``"auto"`` decides from the
 backends, ``"on"`` / ``"off"`` force it). The choice is recorded in the memory's metadata (``robust``).
 
-Robust box fit (:func:`fit_box_trimmed`): the yaw comes from the points inside the per-axis world
-quantiles, the extents are count-weighted quantiles of all fused points along the box's own axes, so a
-thin tail of smeared or stray points (a few percent of the observations) no longer sets the box.
+Robust box fit (:func:`fit_box_trimmed`): statistical outlier removal, then the yaw from the points
+inside per-axis quantiles; the extents are count-weighted quantiles of the remaining points along the
+box's own axes, so a thin tail of smeared or stray points (a few percent of the observations) no longer
+sets the box. On a box's surface a face holds a finite share of the points at the extreme of its axis,
+so trimming a smaller share does not shrink a fully seen box.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ ROBUST_INSTANCES: dict[str, Any] = {
 }
 
 MODES = ("auto", "on", "off")
+YAW_TRIM = 0.05  # the yaw of a trimmed box is fitted to the points inside at least this trim
 
 
 def is_exact(backend: object) -> bool:
@@ -118,22 +121,42 @@ def fit_box_trimmed(points: np.ndarray, weights: np.ndarray | None, trim: float,
         fit: the box fit that chooses the yaw, ``fit(points) -> OrientedBox``
             (:func:`~.lift.fit_box_surface` or :func:`~.lift.fit_box_fast`).
 
-    The yaw is fitted to the points inside the world-axis trimmed range, the extents are the weighted
-    quantiles ``trim`` and ``1 - trim`` of all points along the box's two horizontal axes and z.
+    Stray points are first set aside by :func:`statistical_inliers`. The yaw is fitted to the remaining
+    points, then twice refitted to those inside the range trimmed by ``max(trim, YAW_TRIM)`` along the
+    previous box's axes (a cut along other axes would pull the yaw of a rotated object towards them); the
+    extents are the weighted quantiles ``trim`` and ``1 - trim`` of the remaining points along the final
+    box's two horizontal axes and z.
     """
     pts = np.asarray(points, np.float64).reshape(-1, 3)
     if trim <= 0 or len(pts) < 20:
         return fit(pts)
     w = np.ones(len(pts)) if weights is None else np.asarray(weights, np.float64).reshape(-1)
-    lo = np.array([weighted_quantiles(pts[:, k], w, (trim,))[0] for k in range(3)])
-    hi = np.array([weighted_quantiles(pts[:, k], w, (1.0 - trim,))[0] for k in range(3)])
-    inside = np.all((pts >= lo) & (pts <= hi), axis=1)
-    core = pts[inside] if inside.sum() >= 8 else pts
-    box = fit(core)
-    yaw = box.yaw
-    u, v = np.array([np.cos(yaw), np.sin(yaw)]), np.array([-np.sin(yaw), np.cos(yaw)])
-    ext = []
-    for coord in (pts[:, :2] @ u, pts[:, :2] @ v, pts[:, 2]):
-        ext.append(weighted_quantiles(coord, w, (trim, 1.0 - trim)))
-    (u0, u1), (v0, v1), (z0, z1) = ext
+
+    def extents(yaw: float, q: float) -> tuple[np.ndarray, list[np.ndarray]]:
+        u, v = np.array([np.cos(yaw), np.sin(yaw)]), np.array([-np.sin(yaw), np.cos(yaw)])
+        coords = np.column_stack([pts[:, :2] @ u, pts[:, :2] @ v, pts[:, 2]])
+        return coords, [weighted_quantiles(coords[:, k], w, (q, 1.0 - q)) for k in range(3)]
+
+    core = statistical_inliers(pts)
+    yaw = fit(pts[core]).yaw if core.sum() >= 8 else 0.0
+    q_yaw = max(trim, YAW_TRIM)
+    for _ in range(2):  # the yaw from the core trimmed along the previous box's axes
+        coords, lim = extents(yaw, q_yaw)
+        inside = core & np.all([(coords[:, k] >= lim[k][0]) & (coords[:, k] <= lim[k][1]) for k in range(3)], axis=0)
+        yaw = fit(pts[inside] if inside.sum() >= 8 else pts).yaw
+    w = np.where(core, w, 0.0)  # the final extents: of the statistical inliers only
+    _, ((u0, u1), (v0, v1), (z0, z1)) = extents(yaw, trim)
     return box_from_rotated_rect(yaw, np.array([u0, v0]), np.array([u1, v1]), z0, z1)
+
+
+def statistical_inliers(points: np.ndarray, k: int = 8, std_ratio: float = 2.0) -> np.ndarray:
+    """(N,) bool: points whose mean distance to their ``k`` nearest neighbours is at most the mean of that
+    distance over all points plus ``std_ratio`` standard deviations (statistical outlier removal)."""
+    from scipy.spatial import cKDTree
+
+    pts = np.asarray(points, np.float64).reshape(-1, 3)
+    if len(pts) <= k + 1:
+        return np.ones(len(pts), bool)
+    d, _ = cKDTree(pts).query(pts, k=k + 1)
+    m = d[:, 1:].mean(axis=1)
+    return m <= m.mean() + std_ratio * m.std()
