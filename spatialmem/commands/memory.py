@@ -284,6 +284,7 @@ def eval_memory(
         ("ground-truth objects (visible)", str(report.n_gt)),
         ("never-visible objects (excluded)", str(report.n_gt_never_visible)),
         ("memory instances", str(report.n_pred)),
+        ("of which never-visible objects (ignored @0.5)", str(report.n_pred_ignored_50)),
         ("matched @0.25 / @0.5", f"{report.n_matched_25} / {report.n_matched_50}"),
     ]
     for k, v in rows:

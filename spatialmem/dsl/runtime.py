@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spatialmem.dsl import diagnostics as D
-from spatialmem.dsl import measure
 from spatialmem.dsl.values import Quantity
+from spatialmem.memory import measure
 from spatialmem.memory.scene import ObjectInstance, SceneMemory
 from spatialmem.vocab import category_hint
 

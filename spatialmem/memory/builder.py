@@ -61,6 +61,7 @@ from spatialmem.memory.instance_state import InstanceState
 from spatialmem.memory.lift import FrameCloud, LiftConfig, fit_box_fast, fit_box_surface, lift_detections
 from spatialmem.memory.robust import fit_box_trimmed, is_exact, robust_config
 from spatialmem.memory.scene import CameraRecord, Keyframe, ObjectInstance, Room, SceneMemory
+from spatialmem.memory.support import complete_down_to_floor, complete_up_to_ceiling
 from spatialmem.memory.thin import THIN_OBJECTS, fit_to_wall
 from spatialmem.memory.working import FrameRecord, WorkingMemory
 from spatialmem.perception.base import GeometryConfig, InstancesConfig, build_geometry, build_instances
@@ -108,7 +109,9 @@ class BuilderConfig:
             (:func:`~spatialmem.memory.thin.fit_to_wall`); other boxes <= 12 cm thick are extended back to
             wall cells (:func:`~spatialmem.geometry.floor.snap_thin_box_to_wall`).
         snap_vertical: extend boxes ending within 5 cm above the floor down to it, and within 10 cm below
-            the ceiling up to it (:func:`~spatialmem.geometry.floor.snap_box_vertically`).
+            the ceiling up to it (:func:`~spatialmem.geometry.floor.snap_box_vertically`); also complete boxes
+            whose lower part was hidden (nothing observed under them) down to the floor and boxes hanging above
+            every camera up to the ceiling (:mod:`~spatialmem.memory.support`).
         scene_voxel_m, scene_point_budget: scene point-cloud voxel size and voxel budget.
         scene_stride: every n-th sample of the lift grid (both directions) goes into the scene cloud.
         room_cell_m: free-space grid cell size for the room extent.
@@ -341,8 +344,15 @@ class MemoryBuilder:
 
     # ------------------------------------------------------------------ snapshot
     def snapshot(self) -> SceneMemory:
-        """An immutable :class:`SceneMemory` of everything ingested so far (safe to call mid-stream)."""
+        """An immutable :class:`SceneMemory` of everything ingested so far (safe to call mid-stream).
+
+        Instances touched since the last maintenance pass are checked for duplicates and fragments first
+        (the pass is otherwise only run every ``maintenance_every`` frames, so the last frames' pieces of
+        an object would stay apart).
+        """
         cfg = self.config
+        if self._touched:
+            self._maintain()
         # keyframes: the episodic store, plus the frames still in the window offered to a copy of it
         store = self.keyframes.clone()
         for r in self.working.frames:
@@ -361,7 +371,9 @@ class MemoryBuilder:
             else (None, None)
         room = self.room(floor)
         polygon = None if room is None or len(room.floor_polygon) < 3 else room.floor_polygon
-        instances = []
+        top_camera_z = max((float(c.world_from_camera[2, 3]) for c in self.track.samples), default=None)
+        scene_xyz = self.cloud.xyz if cfg.snap_vertical else np.zeros((0, 3), np.float32)
+        fitted: list[tuple[InstanceState, np.ndarray, Any, bool]] = []  # (state, points, box, completable)
         for iid in sorted(self.instances):
             inst = self.instances[iid]
             if inst.n_observations < cfg.min_observations or len(inst) < cfg.min_instance_points \
@@ -370,11 +382,20 @@ class MemoryBuilder:
             keep = inst.supported(cfg.min_voxel_hits)
             pts, counts = inst.points[keep], inst.counts[keep]
             box = self._fit_box(pts, counts)
-            if cfg.snap_thin_to_walls and inst.category in THIN_OBJECTS:  # door, window, picture ...
+            thin = cfg.snap_thin_to_walls and inst.category in THIN_OBJECTS  # door, window, picture ...
+            if thin:
                 box = snap_box_vertically(fit_to_wall(box, pts, inst.category, polygon, None if floor is None
                                                       else floor.z), floor_z, ceiling_z)
             else:
                 box = self._snap(box, walls, origin, floor_z, ceiling_z)
+            fitted.append((inst, pts, box, cfg.snap_vertical and not thin))
+        boxes = [box for _, _, box, _ in fitted]
+        instances = []
+        for k, (inst, pts, box, completable) in enumerate(fitted):
+            if completable:  # amodal completion: a hidden lower part, a top never in view
+                box = complete_down_to_floor(box, scene_xyz, floor_z, boxes[:k] + boxes[k + 1:])
+                box = complete_up_to_ceiling(box, ceiling_z, top_camera_z)
+            iid = inst.id
             instances.append(ObjectInstance(
                 id=iid, category=inst.category, points_world=pts, box=box,
                 first_seen_s=inst.first_time_s, last_seen_s=inst.last_seen_s, n_observations=inst.n_observations,

@@ -1,14 +1,18 @@
 """Evaluate a memory's instances and room against a synthetic scene's ground truth (scene.json).
 
 Ground truth = the scene's objects whose ``first_visible_s`` is not null (objects without the field
-count as visible). Objects that are never
-visible in the video cannot be in any memory built from it, so they are excluded (their number is
-reported as ``n_gt_never_visible``).
+count as visible). Objects that are never visible in the video (never ``first_visible_min_pixels`` mask
+pixels in one frame, docs/formats.md) need not be in a memory built from it, so they are excluded
+(their number is reported as ``n_gt_never_visible``). They are *don't care* objects, not absent ones:
+a memory may still have fused one from slivers of it (pixels below the visibility threshold), and such
+an instance is a true object, not a false positive. So at each threshold, a prediction left unmatched
+whose IoU with a never-visible object of its category reaches the threshold is ignored: left out of the
+precision's denominator (counted in ``n_pred_ignored_25`` / ``n_pred_ignored_50``).
 
 Matching: for each IoU threshold (0.25, 0.5) a one-to-one assignment between predicted and
 ground-truth boxes of the *same category* maximising first the number of pairs with 3D IoU >=
 threshold, then their total IoU (Hungarian algorithm, ``scipy.optimize.linear_sum_assignment``).
-Precision = matches / predicted instances; recall = matches / ground-truth objects (with no
+Precision = matches / (predicted instances - ignored ones); recall = matches / ground-truth objects (with no
 predictions precision is 1.0 only when there is no ground truth either, else 0.0).
 
 IoU is exact for boxes of any rotation (:func:`spatialmem.geometry.boxes.iou_3d`). Errors over the
@@ -47,6 +51,8 @@ class MemoryEvalReport:
         room_area_error: relative |pred - true| / true (None if either side has no room area).
         room_area_m2 / true_room_area_m2: the two areas (m²).
         n_gt: visible ground-truth objects; n_gt_never_visible: excluded objects; n_pred: memory instances.
+        n_pred_ignored_25 / n_pred_ignored_50: unmatched instances of a never-visible object (IoU >= the
+            threshold, same category), left out of the precision at that threshold.
         n_matched_25 / n_matched_50: matched pairs at each threshold.
         per_category: category -> {"n_gt", "n_pred", "n_matched_50"}.
         unmatched_gt_50: ``"category#id"`` of ground-truth objects not matched at IoU 0.5.
@@ -68,6 +74,8 @@ class MemoryEvalReport:
     n_matched_50: int
     per_category: dict[str, dict[str, int]] = field(default_factory=dict)
     unmatched_gt_50: tuple[str, ...] = ()
+    n_pred_ignored_25: int = 0
+    n_pred_ignored_50: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -136,6 +144,8 @@ def evaluate_memory(memory: SceneMemory, scene: str | os.PathLike | dict) -> Mem
             raise FormatError(f"{where}: objects[{i}] has no 'category' string")
     gt = [(i, o) for i, o in enumerate(objects) if o.get("first_visible_s", 0.0) is not None]
     gt_boxes = [_gt_box(o, i) for i, o in gt]
+    unseen = [(_gt_box(o, i), str(o["category"]).strip().lower()) for i, o in enumerate(objects)
+              if o.get("first_visible_s", 0.0) is None]
     gt_cats = [str(o["category"]).strip().lower() for _, o in gt]
     preds = list(memory.instances)
     pred_boxes = [upright_axes(p.box)[0] for p in preds]
@@ -150,6 +160,10 @@ def evaluate_memory(memory: SceneMemory, scene: str | os.PathLike | dict) -> Mem
                 iou[a, b] = iou_3d(pb, gb)
 
     matches = {thr: _match(iou, same, thr) for thr in IOU_THRESHOLDS}
+    unseen_iou = np.array([[iou_3d(pb, ub) if pc == uc else 0.0 for ub, uc in unseen]
+                           for pb, pc in zip(pred_boxes, pred_cats)]).reshape(len(preds), len(unseen))
+    ignored = {thr: sum(1 for a in range(len(preds)) if a not in {p for p, _ in matches[thr]}
+                        and unseen and unseen_iou[a].max() >= thr) for thr in IOU_THRESHOLDS}
     m25, m50 = matches[0.25], matches[0.5]
     centre_err = [float(np.linalg.norm(pred_boxes[a].center - gt_boxes[b].center)) for a, b in m25]
     size_err = [float(np.linalg.norm(_dims(pred_boxes[a]) - _dims(gt_boxes[b]))) for a, b in m25]
@@ -174,9 +188,9 @@ def evaluate_memory(memory: SceneMemory, scene: str | os.PathLike | dict) -> Mem
     n_pred, n_gt = len(preds), len(gt)
     empty_p = 1.0 if n_gt == 0 else 0.0
     return MemoryEvalReport(
-        precision_25=_ratio(len(m25), n_pred, empty_p),
+        precision_25=_ratio(len(m25), n_pred - ignored[0.25], empty_p),
         recall_25=_ratio(len(m25), n_gt, 1.0),
-        precision_50=_ratio(len(m50), n_pred, empty_p),
+        precision_50=_ratio(len(m50), n_pred - ignored[0.5], empty_p),
         recall_50=_ratio(len(m50), n_gt, 1.0),
         median_center_error_m=float(np.median(centre_err)) if centre_err else None,
         median_size_error_m=float(np.median(size_err)) if size_err else None,
@@ -190,4 +204,6 @@ def evaluate_memory(memory: SceneMemory, scene: str | os.PathLike | dict) -> Mem
         n_matched_50=len(m50),
         per_category=per_cat,
         unmatched_gt_50=unmatched,
+        n_pred_ignored_25=ignored[0.25],
+        n_pred_ignored_50=ignored[0.5],
     )

@@ -41,6 +41,7 @@ from PIL import Image
 from spatialmem.errors import InputError, StoreError
 from spatialmem.fsutil import swap_into_place, sweep_stale_partials, temp_sibling
 from spatialmem.geometry.boxes import OrientedBox
+from spatialmem.memory import measure
 from spatialmem.memory.scene import CameraRecord, Keyframe, ObjectInstance, Room, SceneMemory
 from spatialmem.types import Intrinsics
 
@@ -280,7 +281,9 @@ def load_memory(path: str | os.PathLike) -> SceneMemory:
     except sqlite3.Error as exc:
         raise StoreError(f"{db}: cannot open the memory database ({exc})") from exc
     try:
-        return _read(con, root, db)
+        memory = _read(con, root, db)
+        measure.prepare(memory)  # distance geometry now, not on the first question (docs/architecture.md)
+        return memory
     except sqlite3.Error as exc:
         raise StoreError(f"{db}: corrupted or not a memory database ({exc}); re-create the memory") from exc
     except (KeyError, ValueError, TypeError, OverflowError, json.JSONDecodeError) as exc:

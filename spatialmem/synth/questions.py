@@ -24,9 +24,15 @@ import numpy as np
 
 from spatialmem.errors import FormatError
 from spatialmem.geometry.boxes import OrientedBox, box_distance, polygon_area
-from spatialmem.geometry.directions import SCHEMES, boundary_margin_deg, classify_direction, view_angle_deg
+from spatialmem.geometry.directions import (
+    SCHEMES,
+    boundary_margin_deg,
+    classify_direction,
+    classify_turn,
+    view_angle_deg,
+)
 from spatialmem.synth import templates as T
-from spatialmem.synth.routes import FloorGrid, RouteConfig, RoutePlanner
+from spatialmem.synth.routes import FloorGrid, RouteConfig, RoutePlanner, turn_ok
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,15 @@ class QuestionConfig:
     route_start_shares: dict[str, float] = field(
         default_factory=lambda: {"facing": 0.5, "and facing": 0.3, "back to": 0.2})
     route_written_turn_share: float = 0.2
+    # more phrasings (each drawn per route): a waypoint turn written as "Turn left/right" + a blank for the
+    # rest, a "Go forward about <distance>" step after a blank, an "is on your left/right" ending on the
+    # destination, and waypoints of a repeated category named "the closest X" / "the X by the Y"
+    route_turn_pair_share: float = 0.15
+    route_distance_share: float = 0.15
+    route_side_ending_share: float = 0.2
+    route_landmark_share: float = 0.3
+    route_landmark_margin_m: float = 0.5  # the named instance is nearer than any other by this much
+    route_by_max_m: float = 1.0  # "the X by the Y": X at most this far from Y (closest points)
 
 
 @dataclass(frozen=True, eq=False)
@@ -377,27 +392,66 @@ def _appearance(s: _Scene, rng: random.Random, cfg: QuestionConfig):
 
 
 # ---------------------------------------------------------------------------- route planning
-def route_planner(s: _Scene, cfg: QuestionConfig) -> tuple[RoutePlanner, list[SceneObject]]:
+def repeated_nodes(s: _Scene) -> list[SceneObject]:
+    """Instances of usable categories with 2-4 instances, not ceiling-mounted: waypoints named by a
+    landmark phrase ("the closest chair", "the chair by the desk")."""
+    return [o for objs in s.categories.values() if 2 <= len(objs) <= 4 for o in objs if o.support != "ceiling"]
+
+
+def route_planner(s: _Scene, cfg: QuestionConfig, extra: list[SceneObject] | None = None,
+                  grid: FloorGrid | None = None) -> tuple[RoutePlanner, list[SceneObject]]:
     """The route planner of a scene and its node objects (start, waypoint and destination candidates).
 
-    Nodes are the unique objects that are not ceiling-mounted; an object standing on another one is
-    reached through its supporter's access zone.
+    Nodes are the unique objects that are not ceiling-mounted, plus ``extra`` (waypoints only, see
+    :func:`repeated_nodes`); an object standing on another one is reached through its supporter's access
+    zone. ``grid``: the scene's free-space grid when the caller already has it.
     """
     obstacles = {o.id: o.box for o in s.all_objects if o.support == "floor"}
-    nodes = [o for o in s.unique if o.support != "ceiling"]
-    grid = FloorGrid(s.polygon, obstacles, {o.id: o.box for o in s.all_objects}, cfg.route)
+    nodes = [o for o in s.unique if o.support != "ceiling"] + list(extra or [])
+    grid = grid or FloorGrid(s.polygon, obstacles, {o.id: o.box for o in s.all_objects}, cfg.route)
     known = {o.id for o in s.all_objects}
     zone_ids = {}
     for o in nodes:
         sup = o.support.split(":", 1)[1] if o.support.startswith("object:") else ""
         zone_ids[o.id] = (o.id, int(sup)) if sup.isdigit() and int(sup) in known else (o.id,)
-    planner = RoutePlanner(grid, {o.id: o.xy for o in s.unique}, [o.id for o in nodes], cfg.route, zone_ids)
+    centers = {o.id: o.xy for o in list(s.unique) + list(extra or [])}
+    planner = RoutePlanner(grid, centers, [o.id for o in nodes], cfg.route, zone_ids)
     return planner, nodes
+
+
+def _wrap_deg(a: float) -> float:
+    """An angle in degrees wrapped to (-180, 180]."""
+    a = (a + 180.0) % 360.0 - 180.0
+    return 180.0 if a == -180.0 else a
+
+
+def landmark_phrases(s: _Scene, obj: SceneObject, here: np.ndarray, cfg: QuestionConfig) -> list[str]:
+    """The phrases that name ``obj`` (one of several instances of its category) unambiguously for a robot
+    standing at ``here``: "closest X" when its centre is the nearest to ``here`` by the margin, "X by the Y"
+    for the unique Y it is nearest (closest points, within ``route_by_max_m``) by the margin."""
+    margin = cfg.route_landmark_margin_m
+    others = [o for o in s.categories[obj.category] if o.id != obj.id]
+    out = []
+    d_here = float(np.linalg.norm(obj.xy - here))
+    if all(float(np.linalg.norm(o.xy - here)) >= d_here + margin for o in others):
+        out.append(T.ROUTE_CLOSEST.format(name=obj.category))
+    refs = []
+    for y in s.unique:
+        if y.support == "ceiling" or y.category == obj.category:
+            continue
+        d = s.distance(obj, y)
+        if d <= cfg.route_by_max_m and all(s.distance(o, y) >= d + margin for o in others):
+            refs.append((d, y.category))
+    if refs:
+        out.append(T.ROUTE_BY.format(name=obj.category, ref=min(refs)[1]))
+    return out
 
 
 def _route(s: _Scene, rng: random.Random, cfg: QuestionConfig):
     planner, nodes = route_planner(s, cfg)
-    by_id = {o.id: o for o in s.unique}
+    extra = repeated_nodes(s)
+    wide = route_planner(s, cfg, extra, planner.grid)[0] if extra else None
+    by_id = {o.id: o for o in list(s.unique) + extra}
     triples = [(a, b, c) for a in nodes for b in nodes for c in nodes
                if len({a.id, b.id, c.id}) == 3 and np.linalg.norm(b.xy - a.xy) >= cfg.route.min_leg_m]
     rng.shuffle(triples)
@@ -410,24 +464,23 @@ def _route(s: _Scene, rng: random.Random, cfg: QuestionConfig):
         want = turn_counts[len(out) % len(turn_counts)]
         start = rng.choices(starts, start_weights)[0]
         first_turn = rng.random() < cfg.route_first_turn_share
-        route = None
+        use_wide = wide is not None and rng.random() < cfg.route_landmark_share
+        pair, distance, side = (rng.random() < cfg.route_turn_pair_share, rng.random() < cfg.route_distance_share,
+                                rng.random() < cfg.route_side_ending_share)
+        route, names = None, None
         for k in [want] + [k for k in turn_counts if k != want]:
-            route = planner.plan(a.id, b.id, c.id, k, first_turn=first_turn, back_to=start == "back to")
-            if route is not None:
+            for pl in ((wide, planner) if use_wide else (planner,)):
+                route = pl.plan(a.id, b.id, c.id, k, first_turn=first_turn, back_to=start == "back to")
+                names = None if route is None else _route_names(s, route, a, by_id, rng, cfg)
+                if names is not None:
+                    break
+            if names is not None:
                 break
-        if route is None:
+        if route is None or names is None:
             continue
-        written = {}
-        if len(route.all_turns) >= 3 and rng.random() < cfg.route_written_turn_share:
-            i = rng.randrange(len(route.turns))  # one waypoint's turn is given instead of asked
-            written = {i: route.turns[i]}
-        blanks = list(route.all_turns)
-        for i in written:
-            del blanks[len(route.all_turns) - len(route.turns) + i]
-        steps = T.route_steps([by_id[w].category for w in route.waypoint_ids], c.category, bool(route.first_turn),
-                              written)
+        items, blanks = _route_items(route, names, c.category, by_id, rng, cfg, pair, distance, side)
         q = T.ROUTE_ANY_START.format(a=a.category, start=T.ROUTE_STARTS[start].format(b=b.category), c=c.category,
-                                     steps=steps)
+                                     steps=T.numbered_steps(items))
         correct = T.turn_sequence_text(blanks)
         others = [T.turn_sequence_text(p) for p in itertools.product(("turn left", "turn right", "turn back"),
                                                                       repeat=len(blanks))]
@@ -435,6 +488,85 @@ def _route(s: _Scene, rng: random.Random, cfg: QuestionConfig):
         options, letter = _mc(rng, correct, rng.sample(others, min(3, len(others))))
         out.append((q, options, letter))
     return out
+
+
+def _route_names(s: _Scene, route, start: SceneObject, by_id: dict[int, SceneObject], rng: random.Random,
+                 cfg: QuestionConfig) -> list[str] | None:
+    """How each waypoint is named: its category when unique, else a landmark phrase that picks it from where
+    the robot stands (:func:`landmark_phrases`); None when some waypoint has no such phrase."""
+    names, here = [], start.xy
+    for w in route.waypoint_ids:
+        o = by_id[w]
+        if len(s.categories[o.category]) == 1:
+            names.append(o.category)
+        else:
+            phrases = landmark_phrases(s, o, here, cfg)
+            if not phrases:
+                return None
+            names.append(rng.choice(phrases))
+        here = o.xy
+    return names
+
+
+def _route_items(route, names: list[str], target: str, by_id: dict[int, SceneObject], rng: random.Random,
+                 cfg: QuestionConfig, pair: bool, distance: bool, side: bool) -> tuple[list[str], list[str]]:
+    """The step texts of a planned route and its turns to fill in, in order (docs/benchmark.md, route phrasings).
+
+    ``pair``: one waypoint's turn is written as "Turn left/right" followed by a blank for the rest (when the
+    rest is itself a clear turn). ``distance``: after one blank, a "Go forward about ..." step shorter than
+    half the leg that follows (the robot keeps walking along that leg, so no turn changes). ``side``: the
+    destination step ends "is on your left/right" (drawn at random: the robot walks to the destination's
+    centre, and nothing follows the last step, so the ending changes no answer).
+    Also one waypoint's turn is written out instead of asked (``route_written_turn_share``, 3+ turns).
+    """
+    k = len(route.turns)
+    written: dict[int, str] = {}
+    if len(route.all_turns) >= 3 and rng.random() < cfg.route_written_turn_share:
+        i = rng.randrange(k)  # one waypoint's turn is given instead of asked
+        written = {i: route.turns[i]}
+    pairs: dict[int, tuple[str, str]] = {}
+    if pair:
+        cands = []
+        for i in range(k):
+            if i in written:
+                continue
+            for label, deg in (("turn left", 90.0), ("turn right", -90.0)):
+                rest = _wrap_deg(route.turn_angles_deg[i] - deg)
+                if turn_ok(rest, cfg.route):
+                    cands.append((i, label, classify_turn(rest)))
+        if cands:
+            i, label, rest = rng.choice(cands)
+            pairs[i] = (label, rest)
+    # (step text, turn answered by a blank or "") in walking order; legs[j] = index of the j-th "Go forward"
+    steps: list[tuple[str, str]] = [(T.ROUTE_FILL, route.first_turn)] if route.first_turn else []
+    for i, name in enumerate(names):
+        steps.append((T.ROUTE_GO.format(name=name), ""))
+        if i in written:
+            steps.append((written[i].capitalize(), ""))
+        elif i in pairs:
+            steps += [(pairs[i][0].capitalize(), ""), (T.ROUTE_FILL, pairs[i][1])]
+        else:
+            steps.append((T.ROUTE_FILL, route.turns[i]))
+    last = T.ROUTE_GO.format(name=target)
+    if side:
+        last = T.ROUTE_SIDE.format(go=last, side=rng.choice(("left", "right")))
+    steps.append((last, ""))
+    if distance:
+        # legs after a blank: the blank faces the next stop, so a short walk on keeps every turn
+        starts = [route.start_id] + list(route.waypoint_ids)
+        ends = list(route.waypoint_ids) + [route.target_id]
+        go_idx = [j for j, (t, _) in enumerate(steps) if t.startswith("Go forward until")]
+        options = []
+        for leg, j in enumerate(go_idx):
+            if j > 0 and steps[j - 1][0] == T.ROUTE_FILL and leg < len(starts):
+                length = float(np.linalg.norm(by_id[ends[leg]].xy - by_id[starts[leg]].xy))
+                fits = [t for t, m in T.ROUTE_DISTANCES.items() if m <= 0.5 * length]
+                if fits:
+                    options.append((j, fits))
+        if options:
+            j, fits = rng.choice(options)
+            steps.insert(j, (T.ROUTE_DISTANCE.format(distance=rng.choice(fits)), ""))
+    return [t for t, _ in steps], [b for t, b in steps if t == T.ROUTE_FILL]
 
 
 _GENERATORS = {

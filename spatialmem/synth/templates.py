@@ -58,6 +58,12 @@ ROUTE_STARTS: dict[str, str] = {
 }
 ROUTE_GO = "Go forward until the {name}"
 ROUTE_FILL = "[please fill in]"
+ROUTE_SIDE = "{go} is on your {side}"  # an "is on your left/right" ending of a "Go forward until" step
+ROUTE_DISTANCE = "Go forward about {distance}"
+# spoken distances of "Go forward about ..." steps and their length in metres (the planner's units)
+ROUTE_DISTANCES: dict[str, float] = {"one foot": 0.3048, "two feet": 0.6096, "1 meter": 1.0, "two steps": 1.5}
+ROUTE_CLOSEST = "closest {name}"  # landmark phrases for one of several instances of a category
+ROUTE_BY = "{name} by the {ref}"
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -86,6 +92,11 @@ def route_steps(waypoints: Sequence[str], target: str, first_turn: bool = False,
         turn = (written or {}).get(i)
         items.append(turn.capitalize() if turn else ROUTE_FILL)
     items.append(ROUTE_GO.format(name=target))
+    return numbered_steps(items)
+
+
+def numbered_steps(items: Sequence[str]) -> str:
+    """``"1. Go forward until the tv 2. [please fill in] 3. Go forward until the sofa."`` for the step texts."""
     return " ".join(f"{i + 1}. {text}" for i, text in enumerate(items)) + "."
 
 

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spatialmem.dsl import run_program
-from spatialmem.dsl.measure import prism_distance
 from spatialmem.geometry.boxes import OrientedBox, box_distance, sample_box_surface
 from spatialmem.geometry.directions import boundary_margin_deg, classify_direction, view_angle_deg
+from spatialmem.memory.measure import prism_distance
 from spatialmem.memory.scene import ObjectInstance, SceneMemory
 
 coord = st.floats(-3.0, 3.0, allow_nan=False)

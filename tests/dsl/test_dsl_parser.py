@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
-from spatialmem.dsl import ast, parse
+from spatialmem.dsl import ast, parse, parser
 from spatialmem.dsl.parser import MAX_SOURCE_CHARS, _parse_uncached
 from spatialmem.errors import ProgramError
 
@@ -114,3 +115,52 @@ def test_program_length_limit():
 def test_non_text_program():
     with pytest.raises(ProgramError):
         parse(b"answer(1)")  # type: ignore[arg-type]
+
+
+def _lark_tokens(lark, src: str) -> list[tuple]:
+    """Tokens of lark's own basic lexer for the grammar, newlines inside () and [] dropped."""
+    out, depth = [], 0
+    for t in lark.lex(src):
+        depth += t.type in ("LPAR", "LSQB")
+        depth = max(0, depth - (t.type in ("RPAR", "RSQB")))
+        if t.type == "_NL" and depth:
+            continue
+        out.append((t.type, str(t), t.line, t.column, t.end_line, t.end_column, t.start_pos, t.end_pos))
+    return out
+
+
+def test_tokenizer_matches_lark_lexer_on_the_compliance_programs():
+    import json
+
+    from lark import Lark
+    from lark.exceptions import UnexpectedCharacters
+
+    lark = Lark(parser._GRAMMAR.read_text(encoding="utf-8"), parser="lalr", lexer="basic")
+    lexer = parser._Lexer(parser._parser().lexer_conf)
+    progs = [json.loads(line)["program"] for path in sorted((Path(__file__).parent / "cases").glob("*.jsonl"))
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    progs += ["x = [1,\n 2]  # c\nanswer(true and not x or False) ; y = a.b[0] \\\n + 1e-3", "answer(1)\r\n\n"]
+    compared = 0
+    for src in progs:
+        try:
+            want = _lark_tokens(lark, src)
+        except UnexpectedCharacters as exc:
+            with pytest.raises(UnexpectedCharacters) as info:
+                list(lexer.lex(src))
+            assert (info.value.pos_in_stream, info.value.line, info.value.column) == \
+                (exc.pos_in_stream, exc.line, exc.column)
+            continue
+        got = [(t.type, str(t), t.line, t.column, t.end_line, t.end_column, t.start_pos, t.end_pos)
+               for t in lexer.lex(src)]
+        assert got == want, src
+        compared += 1
+    assert compared >= 150
+
+
+def test_unknown_escape_is_kept_without_a_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prog = parser._parse_uncached('answer("a\\q")')
+    assert prog.statements[0].expr.args[0].value == "a\\q"

@@ -157,3 +157,13 @@ def test_malformed_scene_objects_raise_format_error_naming_the_object(tmp_path):
     (tmp_path / "scene.json").write_text(json.dumps(sc))
     with pytest.raises(FormatError, match=r"scene\.json: objects\[1\] must be a JSON object"):
         evaluate_memory(memory_from(gt_boxes()), tmp_path)
+
+
+def test_an_instance_of_a_never_visible_object_is_ignored_not_a_false_positive():
+    hidden = OrientedBox.from_yaw([4, 4, 0.3], [0.4, 0.4, 0.6], 0.0)  # the never-visible trash bin
+    r = evaluate_memory(memory_from(gt_boxes() + [("trash bin", hidden)]), scene())
+    assert (r.precision_50, r.recall_50, r.n_pred, r.n_pred_ignored_50, r.n_gt) == (1.0, 1.0, 5, 1, 4)
+    # a box elsewhere, or of another category, is still a false positive
+    for extra in (("trash bin", OrientedBox.from_yaw([1, 3, 0.3], [0.4, 0.4, 0.6], 0.0)), ("lamp", hidden)):
+        r = evaluate_memory(memory_from(gt_boxes() + [extra]), scene())
+        assert (r.precision_50, r.n_pred_ignored_50) == (0.8, 0)

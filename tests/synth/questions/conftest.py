@@ -354,43 +354,80 @@ def check_row(scene, row):
         check_route(scene, row, m, uniq)
 
 
+UNIT_M = {"one foot": 0.3048, "two feet": 0.6096, "1 meter": 1.0, "two steps": 1.5}
+WRITTEN_DEG = {"Turn left": 90.0, "Turn right": -90.0, "Turn back": 180.0}
+
+
+def clear_turn(ang):
+    return abs(ang) >= 45 and abs(abs(ang) - 135) >= 10
+
+
+def resolve_stop(scene, name, here, uniq, usable):
+    """The object a route step names: a unique category, "closest X" (centre nearest ``here`` by 0.5 m) or
+    "X by the Y" (closest points nearest the unique Y, within 1 m, by 0.5 m)."""
+    if name in uniq:
+        return uniq[name]
+    if name.startswith("closest "):
+        objs = usable[name.removeprefix("closest ")]
+        ds = sorted((float(np.linalg.norm(np.asarray(o["center"][:2]) - here)), o["id"]) for o in objs)
+        assert ds[1][0] - ds[0][0] >= 0.5 - 1e-9, (name, ds)
+        return next(o for o in objs if o["id"] == ds[0][1])
+    x, _, y = name.partition(" by the ")
+    ref = uniq[y]
+    ds = sorted((sampled_distance(o, ref), o["id"]) for o in usable[x])
+    assert ds[0][0] <= 1.0 + SAMPLE_TOL_M and ds[1][0] - ds[0][0] >= 0.5 - 2 * SAMPLE_TOL_M, (name, ds)
+    return next(o for o in usable[x] if o["id"] == ds[0][1])
+
+
 def check_route(scene, row, m, uniq):
+    """Walk the steps with own geometry: blanks (+ a written turn at the same place), "Go forward about"
+    after a blank (shorter than half the leg it starts), "Go forward until" (landmark phrases, endings)."""
+    usable = usable_categories(scene)
     a, start_kind, b = uniq[m[1]], m[2], uniq[m[3]]
     items = [s.strip() for s in re.split(r"(?:^|\s)\d+\. ", m[5]) if s.strip()]
     assert items[-1].endswith(".")
     items[-1] = items[-1][:-1]
-    first_blank = items[0] == "[please fill in]"
-    items = items[1:] if first_blank else items
-    goes, between = items[0::2], items[1::2]
-    assert len(items) % 2 == 1
-    assert all(x in ("[please fill in]", "Turn left", "Turn right", "Turn back") for x in between)
-    names = [g.removeprefix("Go forward until the ") for g in goes]
-    assert names[-1] == m[4] and len(names) >= 2
-    stops = [uniq[n] for n in names]
-    pts = [np.asarray(o["center"][:2]) for o in [a] + stops]
-    ahead = np.asarray(b["center"][:2], float)
+    here = np.asarray(a["center"][:2], float)
+    heading = np.asarray(b["center"][:2], float) - here
     if start_kind == "with your back to":  # facing away from b
-        ahead = 2 * pts[0] - ahead
-    first = angle_deg(pts[0], ahead, pts[1])
-    turns = []
-    if first_blank:
-        assert abs(first) >= 45 and abs(abs(first) - 135) >= 10, first
-        turns.append(turn_of(first))
-    else:
-        assert abs(first) < 30.0
-    for i in range(1, len(pts) - 1):
-        ang = heading_change(pts[i] - pts[i - 1], pts[i + 1] - pts[i])
-        assert abs(ang) >= 45 and abs(abs(ang) - 135) >= 10, ang
-        if between[i - 1] == "[please fill in]":
-            turns.append(turn_of(ang))
-        else:  # a turn written out must be the true one
-            assert between[i - 1].lower() == turn_of(ang).lower()
+        heading = -heading
+    turns, chain, blanks, written, walked, first = [], [a], 0, 0.0, None, True
+    for n_item, it in enumerate(items):
+        if it == "[please fill in]":
+            blanks += 1
+        elif it in WRITTEN_DEG:
+            written += WRITTEN_DEG[it]
+        elif it.startswith("Go forward about "):
+            assert blanks == 1 and walked is None, items
+            walked = UNIT_M[it.removeprefix("Go forward about ")]
+        else:
+            name = re.sub(r" is on your (left|right)$", "", it.removeprefix("Go forward until the "))
+            if n_item == len(items) - 1:
+                assert name == m[4]
+            else:
+                assert not re.search(r" is on your (left|right)$", it), it  # endings only on the destination
+            stop = resolve_stop(scene, name, here, uniq, usable)
+            leg = np.asarray(stop["center"][:2], float) - here
+            ang = heading_change(heading, leg)
+            assert blanks <= 1
+            if blanks:
+                rest = (ang - written + 180.0) % 360.0 - 180.0
+                assert clear_turn(rest), (ang, written)
+                turns.append(turn_of(rest))
+            elif written:
+                assert clear_turn(ang) and turn_of(written).lower() == turn_of(ang).lower(), (ang, written)
+            else:
+                assert first and abs(ang) < 30.0, (items, ang)
+            if walked is not None:
+                assert walked <= 0.5 * np.linalg.norm(leg) + 1e-9
+            here, heading, blanks, written, walked, first = here + leg, leg, 0, 0.0, None, False
+            chain.append(stop)
+    assert blanks == 0 and not written and len(chain) >= 3
     assert option_text(row) == ", ".join(turns)
     assert all(len(o.partition(". ")[2].split(", ")) == len(turns) for o in row["options"])
     assert len(row["options"]) == (3 if len(turns) == 1 else 4)
     # every leg runs over free floor: inside the room, away from walls and other floor-standing objects
     poly = scene["room"]["floor_polygon"]
-    chain = [a] + stops
     floor_objs = [o for o in scene["objects"] if o["support"] == "floor"]
     by_id = {o["id"]: o for o in scene["objects"]}
 

@@ -96,3 +96,59 @@ def test_questions_generator_uses_every_route_phrasing(rect_scene, oracle):
     assert any("actions (Note" in t and "): 1. [please fill in]" in t for t in texts)  # first-step turns
     assert any(" and facing the " in t for t in texts) and any(" with your back to the " in t for t in texts)
     assert any(" facing the " in t and " and facing " not in t for t in texts)
+
+
+ROUTE_FORMS = {
+    "first-step turn": r"\): 1\. \[please fill in\]",
+    "written turn then a blank": r"\d+\. Turn (left|right) \d+\. \[please fill in\]",
+    "with your back to": r" with your back to the ",
+    "is on your left/right ending": r" is on your (left|right)\. You have reached",
+    "distance step": r"\d+\. Go forward about (one foot|two feet|1 meter|two steps) \d+\. Go forward until",
+    "the closest X": r"Go forward until the closest ",
+    "the X by the Y": r"Go forward until the \w[\w ]* by the ",
+}
+
+
+def _route_rows(scenes, seeds):
+    return [(sc, r) for sc in scenes for seed in seeds for r in generate_questions(sc, seed)
+            if r["question_type"] == "route_planning"]
+
+
+def _gt_memory(scene):
+    from spatialmem.memory.scene import ObjectInstance, Room, SceneMemory
+
+    insts = tuple(ObjectInstance(id=o["id"], category=o["category"], box=OrientedBox.from_dict(o),
+                                 first_seen_s=o["first_visible_s"]) for o in scene["objects"]
+                  if o["first_visible_s"] is not None)
+    poly = np.asarray(scene["room"]["floor_polygon"], float)
+    return SceneMemory(scene_id=scene["scene_name"], instances=insts,
+                       room=Room(0.0, poly, scene["room"]["floor_area_m2"], 2.8))
+
+
+def test_generator_writes_every_route_form_and_the_oracle_agrees(rect_scene, lshape_scene, oracle):
+    import re
+
+    rows = _route_rows([rect_scene, lshape_scene], range(3))
+    for scene, r in rows:
+        oracle.check_row(scene, r)
+    texts = [r["question"] for _, r in rows]
+    missing = [form for form, pat in ROUTE_FORMS.items() if not any(re.search(pat, t) for t in texts)]
+    assert not missing, f"no generated route question has: {missing}"
+
+
+def test_template_planner_answers_every_generated_route_form(rect_scene, lshape_scene):
+    from spatialmem.agent.answer import answer_question
+    from spatialmem.agent.base import Question
+    from spatialmem.agent.template import TemplatePlanner
+
+    planner = TemplatePlanner()
+    rows = _route_rows([rect_scene, lshape_scene], range(3))
+    memories = {id(sc): _gt_memory(sc) for sc in (rect_scene, lshape_scene)}
+    wrong = []
+    for scene, r in rows:
+        mem = memories[id(scene)]
+        rec = answer_question(Question(r["question"], tuple(r["options"]), "route_planning"), mem, planner,
+                              mem.summary())
+        if rec.answer != r["ground_truth"]:
+            wrong.append((r["question"], r["ground_truth"], rec.answer, rec.error))
+    assert len(rows) >= 20 and not wrong, wrong[:3]
