@@ -18,8 +18,10 @@ setup: $(BIN)/spatialmem
 demo: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh "$(OUT)" "$(SEED)" "$(FRAMES)"
 
+## Lint + the type checker on the packages listed in pyproject.toml's [tool.mypy].
 lint: setup
 	$(BIN)/ruff check spatialmem tests benchmarks
+	$(BIN)/mypy
 
 ## Lint + the whole test suite.
 test: setup lint

@@ -113,12 +113,13 @@ def run_setting(scene: Path, setting: tuple[str, str, str, str | None]) -> dict:
     from spatialmem.bench.metrics import score_prediction
     from spatialmem.memory.builder import BuilderConfig, build_memory
     from spatialmem.memory.evaluate import evaluate_memory
+    from spatialmem.perception.base import GeometryConfig, InstancesConfig
     from spatialmem.sources.synthetic import SyntheticSceneSource
 
     name, geo, inst, level = setting
     opts = {"level": level} if level else {}
-    cfg = BuilderConfig(geometry=geo, instances=inst, geometry_options=opts if geo == "noisy" else {},
-                        instances_options=opts if inst == "noisy" else {})
+    cfg = BuilderConfig(geometry=GeometryConfig(geo, options=opts if geo == "noisy" else {}),
+                        instances=InstancesConfig(inst, options=opts if inst == "noisy" else {}))
     src = SyntheticSceneSource(scene, rgb_only=geo == "sfm")
     t0 = time.perf_counter()
     memory = build_memory(src, cfg)

@@ -1,7 +1,7 @@
 """One generic lazy registry for every pluggable backend.
 
 A backend is registered by *kind* (``"geometry"``, ``"instances"``, ``"renderer"``, ``"planner"``,
-``"llm_client"`` ...) and *name* with an import path ``"package.module:Attr"``; the module is only
+``"executor"``, ``"source"`` ...) and *name* with an import path ``"package.module:Attr"``; the module is only
 imported when that backend is built, so heavy optional dependencies stay optional. Third-party
 packages can add backends through the ``spatialmem.backends`` entry-point group, whose entry names
 are ``"kind.name"``.
@@ -39,6 +39,7 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "learned": ("torch", "transformers"),
     "ray": ("ray",),
     "sfm": ("pycolmap",),
+    "phone": ("av", "OpenEXR", "lzfse"),
 }
 
 _REGISTRY: dict[tuple[str, str], BackendSpec] = {}
@@ -189,6 +190,27 @@ _BUILTINS: list[tuple[str, str, str, str | None, str]] = [
     ("planner", "chain", "spatialmem.agent.chain:ChainPlanner", None, "template first, then LLM if configured"),
     ("executor", "local", "spatialmem.scale.executors:LocalExecutor", None, "a local process pool"),
     ("executor", "ray", "spatialmem.scale.executors:RayExecutor", "ray", "one Ray task per scene, local or cluster"),
+    # frame sources, one per capture layout (how each is recognised: spatialmem.sources.LAYOUTS)
+    ("source", "synthetic", "spatialmem.sources.synthetic:SyntheticSceneSource", None,
+     "synthetic scene folder: scene.json + frames.jsonl"),
+    ("source", "scannet", "spatialmem.sources.scannet:ScanNetSource", None,
+     "ScanNet export: color/, depth/, pose/, intrinsic/ (+ label-filt/, instance-filt/)"),
+    ("source", "tum", "spatialmem.sources.tum:TUMSource", None,
+     "TUM RGB-D: rgb.txt, depth.txt, groundtruth.txt (depth in 1/5000 m)"),
+    ("source", "7scenes", "spatialmem.sources.sevenscenes:SevenScenesSource", None,
+     "7-Scenes style: frame-XXXXXX.color.png, .depth.png, .pose.txt (or one seq-* folder of them)"),
+    ("source", "replica", "spatialmem.sources.replica:ReplicaSource", None,
+     "Replica / NICE-SLAM: results/frameXXXXXX.jpg, results/depthXXXXXX.png, traj.txt"),
+    ("source", "stray", "spatialmem.sources.phone:StraySource", "video",
+     "Stray Scanner: rgb.mp4, depth/, confidence/, odometry.csv, camera_matrix.csv"),
+    ("source", "record3d", "spatialmem.sources.phone:Record3DSource", "phone",
+     "Record3D: a .r3d file, or an EXR+JPG export (metadata.json, rgbd/<n>.jpg + <n>.exr)"),
+    ("source", "arkitscenes", "spatialmem.sources.phone:ARKitScenesSource", None,
+     "ARKitScenes raw: lowres_wide/, lowres_depth/, lowres_wide_intrinsics/*.pincam, lowres_wide.traj"),
+    ("source", "video", "spatialmem.sources.video:VideoSource", "video",
+     "a video file (.mp4, .mov, .mkv ...: spatialmem.sources.VIDEO_SUFFIXES), read with PyAV"),
+    ("source", "images", "spatialmem.sources.images:ImageFolderSource", None,
+     "a folder of .jpg/.png images (colour only)"),
 ]
 for _kind, _name, _target, _extra, _doc in _BUILTINS:
     register(_kind, _name, _target, extra=_extra, doc=_doc)

@@ -16,13 +16,9 @@ from dataclasses import dataclass
 from spatialmem.agent.base import Question
 from spatialmem.errors import PlanningError
 from spatialmem.geometry.directions import SCHEMES
+from spatialmem.question_types import DIRECTION_SCHEMES
 from spatialmem.synth import templates as T
 
-_DIRECTIONS = {
-    "object_rel_direction_easy": ("left_right", T.DIRECTION_EASY),
-    "object_rel_direction_medium": ("left_right_back", T.DIRECTION_MEDIUM),
-    "object_rel_direction_hard": ("quadrant", T.DIRECTION_HARD),
-}
 # the question type from the benchmark's phrasing, most specific first (when the type is not given)
 _TYPE_CUES: tuple[tuple[str, str], ...] = (
     ("route_planning", r"navigate to|robot beginning"),
@@ -90,8 +86,8 @@ def sibling_questions(qtype: str, categories: dict[str, int], avoid_text: str = 
     if qtype == "object_rel_distance":
         return [Question(T.REL_DISTANCE.format(category=g[0], c1=g[1], c2=g[2], c3=g[3], c4=g[4]),
                          tuple(T.format_options(g[1:])), qtype) for g in _picks(categories, avoid_text, 5, False)]
-    if qtype in _DIRECTIONS:
-        scheme, tpl = _DIRECTIONS[qtype]
+    if qtype in DIRECTION_SCHEMES:
+        scheme, tpl = DIRECTION_SCHEMES[qtype], T.DIRECTION_TEMPLATES[qtype]
         return [Question(tpl.format(a=g[0], b=g[1], c=g[2]), tuple(T.format_options(SCHEMES[scheme])), qtype)
                 for g in _picks(categories, avoid_text, 3, True)]
     if qtype == "obj_appearance_order":

@@ -23,13 +23,8 @@ from collections.abc import Callable, Sequence
 from spatialmem.agent.base import Plan, PlannerConfig, Question, cannot_plan
 from spatialmem.agent.routes import RouteProgramBuilder, parse_route_question
 from spatialmem.errors import PlanningError
+from spatialmem.question_types import DIRECTION_SCHEMES, REL_DIRECTION_TASK
 from spatialmem.vocab import clean_category, resolve
-
-_DIRECTION_SCHEME = {
-    "object_rel_direction_easy": "left_right",
-    "object_rel_direction_medium": "left_right_back",
-    "object_rel_direction_hard": "quadrant",
-}
 
 
 class CategoryCounts(dict):
@@ -66,7 +61,7 @@ class TemplatePlanner:
         self.resolve_duplicates = resolve_duplicates
         self._parsers: dict[str, Callable[[str, Question, dict[str, int]], str]] = {
             "route_planning": self._route,
-            "object_rel_direction": self._direction,
+            REL_DIRECTION_TASK: self._direction,
             "object_rel_distance": self._rel_distance,
             "obj_appearance_order": self._appearance,
             "object_abs_distance": self._abs_distance,
@@ -85,7 +80,7 @@ class TemplatePlanner:
         qtype = question.question_type
         order = list(self._parsers)
         if qtype:
-            key = "object_rel_direction" if qtype.startswith("object_rel_direction") else qtype
+            key = REL_DIRECTION_TASK if qtype.startswith(REL_DIRECTION_TASK) else qtype  # e.g. a custom _clock
             if key in self._parsers:
                 order.remove(key)
                 order.insert(0, key)
@@ -222,7 +217,7 @@ class TemplatePlanner:
         if not m:
             return ""
         rest = m.group("rest").lower()
-        scheme = _DIRECTION_SCHEME.get(q.question_type or "")
+        scheme = DIRECTION_SCHEMES.get(q.question_type or "")
         if scheme is None:
             if "o'clock" in rest or "clock" in rest:
                 scheme = "clock"

@@ -33,32 +33,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MC_TYPES: tuple[str, ...] = (
-    "object_rel_distance",
-    "object_rel_direction_easy",
-    "object_rel_direction_medium",
-    "object_rel_direction_hard",
-    "obj_appearance_order",
-    "route_planning",
+from spatialmem.question_types import (
+    MC_TYPES,
+    NUMERIC_TYPES,
+    QUESTION_TYPES,
+    REL_DIRECTION_TASK,
+    REL_DIRECTION_TYPES,
+    TASKS,
+    task_of,
 )
-NUMERIC_TYPES: tuple[str, ...] = (
-    "object_counting",
-    "object_abs_distance",
-    "object_size_estimation",
-    "room_size_estimation",
-)
-QUESTION_TYPES: tuple[str, ...] = NUMERIC_TYPES + MC_TYPES
-REL_DIRECTION_TYPES: tuple[str, ...] = MC_TYPES[1:4]
-TASKS: tuple[str, ...] = (
-    "object_counting",
-    "object_abs_distance",
-    "object_size_estimation",
-    "room_size_estimation",
-    "object_rel_distance",
-    "object_rel_direction",
-    "route_planning",
-    "obj_appearance_order",
-)
+
 MRA_THRESHOLDS: np.ndarray = np.linspace(0.50, 0.95, 10)
 _OPTION_RE = re.compile(r"^\s*([A-Za-z])[.)]\s*(.*)$", re.S)
 
@@ -123,11 +107,6 @@ def score_prediction(question_type: str | None, prediction: object, ground_truth
     return numeric_score(prediction, ground_truth)
 
 
-def task_of(question_type: str) -> str:
-    """The task a question type counts towards (the three rel-direction types share one)."""
-    return "object_rel_direction" if question_type in REL_DIRECTION_TYPES else question_type
-
-
 def aggregate(type_scores: Mapping[str, Iterable[float]]) -> dict:
     """Per-type means, per-task scores and the overall score.
 
@@ -149,7 +128,7 @@ def aggregate(type_scores: Mapping[str, Iterable[float]]) -> dict:
             counts[qtype] = len(vals)
     per_task: dict[str, float] = {}
     for task in TASKS:
-        if task == "object_rel_direction":
+        if task == REL_DIRECTION_TASK:
             parts = [per_type[t] for t in REL_DIRECTION_TYPES if t in per_type]
             if parts:
                 per_task[task] = float(np.mean(parts))

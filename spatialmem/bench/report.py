@@ -22,14 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from spatialmem.bench.metrics import (
-    QUESTION_TYPES,
-    REL_DIRECTION_TYPES,
-    ScoredRow,
-    aggregate,
-    chance_baseline,
-    frequency_baseline,
-)
+from spatialmem.bench.metrics import ScoredRow, aggregate, chance_baseline, frequency_baseline
+from spatialmem.question_types import QUESTION_TYPES, REL_DIRECTION_TASK, REL_DIRECTION_TYPES
 
 PREDICTIONS = "predictions.jsonl"
 SUMMARY = "summary.json"
@@ -153,13 +147,13 @@ def markdown_table(summary: dict[str, Any]) -> str:
     ]
     counts = method["counts"]
     for task, score in method["per_task"].items():
-        parts = REL_DIRECTION_TYPES if task == "object_rel_direction" else (task,)
+        parts = REL_DIRECTION_TYPES if task == REL_DIRECTION_TASK else (task,)
         n = sum(counts.get(t, 0) for t in parts)
         lines.append(
             f"| {task} | {n} | {_pct(score)} | {_pct(base['frequency']['per_task'].get(task))} "
             f"| {_pct(base['chance']['per_task'].get(task))} |"
         )
-        if task == "object_rel_direction":
+        if task == REL_DIRECTION_TASK:
             for t in REL_DIRECTION_TYPES:
                 if t in method["per_type"]:
                     lines.append(

@@ -206,7 +206,8 @@ def _run_on_executor(config: EvalConfig, pconf: PlannerConfig, by_scene: dict[st
     from spatialmem import registry
     from spatialmem.scale.executors import Task
 
-    executor = registry.build("executor", config.executor, workers=config.workers, address=config.ray_address)
+    executor = registry.build("executor", config.executor or "local", workers=config.workers,
+                              address=config.ray_address)
     tasks = [Task(scene or "(no scene)", eval_scene, (config.memories, scene, tuple(qs), config.planner, pconf),
                   weight=len(qs)) for scene, qs in by_scene.items()]
     questions = {t.key: t.args[2] for t in tasks}

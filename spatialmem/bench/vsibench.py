@@ -150,11 +150,9 @@ def ingest_input(input_path: Path, preset: PerceptionPreset):
     from spatialmem.sources import open_source
     from spatialmem.sources.prepare import prepare_source
 
-    raw = open_source(input_path, **rgb_only_source(preset.geometry, input_path))
+    raw = open_source(input_path, **rgb_only_source(preset.geometry.name, input_path))
     source = prepare_source(raw)
-    geometry_options = with_intrinsics_mode(preset.geometry, raw, dict(preset.geometry_options))
-    config = BuilderConfig(geometry=preset.geometry, instances=preset.instances, geometry_options=geometry_options,
-                           instances_options=dict(preset.instances_options))
+    config = BuilderConfig(geometry=with_intrinsics_mode(preset.geometry, raw), instances=preset.instances)
     memory = build_memory(source, config, prefetch_frames=0)
     memory.metadata["perception_preset"] = preset.name
     return memory

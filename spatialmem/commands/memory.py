@@ -44,7 +44,7 @@ def _vec(v) -> str:
 
 def _source_options(depth_scale, fps, intrinsics, fov, stride, max_frames, labels) -> dict:
     """Keyword options for :func:`spatialmem.sources.open_source` from the flags the user set."""
-    from spatialmem.sources._io import load_intrinsics_file
+    from spatialmem.sources.files import load_intrinsics_file
 
     kw: dict = {"depth_scale": depth_scale, "fps": fps, "hfov_deg": fov, "labels": labels,
                 "stride": None if stride == 1 else stride, "max_frames": max_frames,
@@ -104,7 +104,7 @@ def ingest(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from spatialmem import registry
-    from spatialmem.commands.perception import backend_options
+    from spatialmem.commands.perception import backend_configs
     from spatialmem.memory.builder import BuilderConfig, build_memory
     from spatialmem.memory.store import save_memory
     from spatialmem.perception.auto import choose_backends, rgb_only_source, with_intrinsics_mode
@@ -120,12 +120,11 @@ def ingest(
     if instances == "auto" and model_dir is not None and not report.has_masks:
         instances = "open-vocab"  # weights from the folder the user named
     choice = choose_backends(has_geometry, report.has_masks, geometry, instances)
-    geometry_options, instances_options = backend_options(choice.geometry, choice.instances, noise=noise,
-                                                          model_dir=model_dir, vocabulary=vocabulary,
-                                                          geometry_opt=geometry_opt, instances_opt=instances_opt)
-    geometry_options = with_intrinsics_mode(choice.geometry, raw, geometry_options)
-    config = BuilderConfig(window=window, keyframes=keyframes, geometry=choice.geometry, instances=choice.instances,
-                           geometry_options=geometry_options, instances_options=instances_options)
+    geometry_config, instances_config = backend_configs(choice.geometry, choice.instances, noise=noise,
+                                                        model_dir=model_dir, vocabulary=vocabulary,
+                                                        geometry_opt=geometry_opt, instances_opt=instances_opt)
+    config = BuilderConfig(window=window, keyframes=keyframes, geometry=with_intrinsics_mode(geometry_config, raw),
+                           instances=instances_config)
     err = Console(stderr=True)
     for line in report.warnings:
         _warn(err, line)

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from spatialmem.errors import InputError
+from spatialmem.perception.base import GeometryConfig, InstancesConfig
 
 
 def _parse_value(text: str) -> Any:
@@ -32,10 +33,10 @@ def parse_options(items: list[str], flag: str) -> dict[str, Any]:
     return out
 
 
-def backend_options(geometry: str, instances: str, *, noise: str | None = None, model_dir: Path | None = None,
+def backend_configs(geometry: str, instances: str, *, noise: str | None = None, model_dir: Path | None = None,
                     vocabulary: Path | None = None, geometry_opt: list[str] = (),
-                    instances_opt: list[str] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The options dicts of the two backends from ingest's flags.
+                    instances_opt: list[str] = ()) -> tuple[GeometryConfig, InstancesConfig]:
+    """The configs of the two backends (registry names ``geometry``, ``instances``) from ingest's flags.
 
     Raises:
         InputError: a flag given for backends that do not take it (naming the ones that do), or a bad KEY=VALUE.
@@ -64,7 +65,7 @@ def backend_options(geometry: str, instances: str, *, noise: str | None = None, 
         if not vocabulary.is_file():
             raise InputError(f"--vocabulary {vocabulary} is not a file; write one category per line")
         ins.setdefault("vocabulary", str(vocabulary))
-    return geo, ins
+    return GeometryConfig(geometry, options=geo), InstancesConfig(instances, options=ins)
 
 
 def _models(entry: dict) -> str:

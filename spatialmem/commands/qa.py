@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,9 +20,9 @@ from spatialmem.agent.base import PlannerConfig
 from spatialmem.agent.llm_client import GRAMMAR_MODES, LLMConfig
 from spatialmem.errors import NothingAnsweredError
 
-# the LLM and planner defaults are declared once, on the config dataclasses; the options show them
-_LLM = {f.name: f.default for f in dataclasses.fields(LLMConfig)}
-_PLANNER = {f.name: f.default for f in dataclasses.fields(PlannerConfig)}
+#: The LLM and planner defaults, declared once on the config dataclasses; every command's options show them.
+LLM_DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(LLMConfig)}
+PLANNER_DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(PlannerConfig)}
 
 PlannerOpt = Annotated[str, typer.Option("--planner", help="template | llm | chain (template first, then LLM).")]
 BaseUrlOpt = Annotated[
@@ -43,10 +43,14 @@ BudgetOpt = Annotated[float, typer.Option("--llm-question-budget", help="Wall-cl
 PromptTokensOpt = Annotated[int, typer.Option("--llm-prompt-tokens", help="First prompt's token budget.")]
 
 
-def llm_config_from_options(base_url: str, model: str, api_key_env: str, temperature: float, timeout_s: float,
-                            retries: int, backoff: float, vision_model: str = "", grammar: str = _LLM["grammar"],
-                            max_tokens: int = _LLM["max_tokens"]):
-    """An :class:`~spatialmem.agent.llm_client.LLMConfig`, or None when no model is given."""
+def llm_config_from_options(base_url: str, model: str, api_key_env: str = LLM_DEFAULTS["api_key_env"],
+                            temperature: float = LLM_DEFAULTS["temperature"],
+                            timeout_s: float = LLM_DEFAULTS["timeout_s"], retries: int = LLM_DEFAULTS["max_retries"],
+                            backoff: float = LLM_DEFAULTS["backoff"], vision_model: str = "",
+                            grammar: str = LLM_DEFAULTS["grammar"],
+                            max_tokens: int = LLM_DEFAULTS["max_tokens"]) -> LLMConfig | None:
+    """An :class:`~spatialmem.agent.llm_client.LLMConfig`, or None when no model is given (an empty
+    ``base_url`` means api.openai.com); the defaults are :class:`LLMConfig`'s."""
     if not model:
         return None
     return LLMConfig(base_url=base_url or None, model=model, api_key_env=api_key_env, temperature=temperature,
@@ -65,19 +69,19 @@ def register(app: typer.Typer) -> None:
         question_type: Annotated[str, typer.Option("--question-type", help="VSI-Bench type, if known.")] = "",
         planner: PlannerOpt = "chain",
         as_json: Annotated[bool, typer.Option("--json", help="Print the whole record as JSON.")] = False,
-        llm_base_url: BaseUrlOpt = _LLM["base_url"],
+        llm_base_url: BaseUrlOpt = LLM_DEFAULTS["base_url"],
         llm_model: ModelOpt = "",
-        llm_api_key_env: KeyEnvOpt = _LLM["api_key_env"],
-        llm_temperature: TempOpt = _LLM["temperature"],
-        llm_timeout: TimeoutOpt = _LLM["timeout_s"],
-        llm_retries: RetriesOpt = _LLM["max_retries"],
-        llm_backoff: BackoffOpt = _LLM["backoff"],
+        llm_api_key_env: KeyEnvOpt = LLM_DEFAULTS["api_key_env"],
+        llm_temperature: TempOpt = LLM_DEFAULTS["temperature"],
+        llm_timeout: TimeoutOpt = LLM_DEFAULTS["timeout_s"],
+        llm_retries: RetriesOpt = LLM_DEFAULTS["max_retries"],
+        llm_backoff: BackoffOpt = LLM_DEFAULTS["backoff"],
         llm_vision_model: VisionOpt = "",
-        llm_grammar: GrammarOpt = _LLM["grammar"],
-        llm_max_tokens: MaxTokensOpt = _LLM["max_tokens"],
-        llm_question_budget: BudgetOpt = _PLANNER["question_budget_s"],
-        llm_prompt_tokens: PromptTokensOpt = _PLANNER["prompt_budget_tokens"],
-        max_repairs: RepairsOpt = _PLANNER["max_repairs"],
+        llm_grammar: GrammarOpt = LLM_DEFAULTS["grammar"],
+        llm_max_tokens: MaxTokensOpt = LLM_DEFAULTS["max_tokens"],
+        llm_question_budget: BudgetOpt = PLANNER_DEFAULTS["question_budget_s"],
+        llm_prompt_tokens: PromptTokensOpt = PLANNER_DEFAULTS["prompt_budget_tokens"],
+        max_repairs: RepairsOpt = PLANNER_DEFAULTS["max_repairs"],
         transcript_dir: Annotated[Path | None, typer.Option("--transcripts", help="LLM transcript folder.")] = None,
     ) -> None:
         """Answer one question on a memory; prints the answer, the program and its trace."""
@@ -128,19 +132,19 @@ def register(app: typer.Typer) -> None:
         chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Write scores.png.")] = True,
         max_endpoint_failures: Annotated[int, typer.Option(
             "--max-endpoint-failures", help="Stop (exit 9) after this many consecutive LLM endpoint failures.")] = 3,
-        llm_base_url: BaseUrlOpt = _LLM["base_url"],
+        llm_base_url: BaseUrlOpt = LLM_DEFAULTS["base_url"],
         llm_model: ModelOpt = "",
-        llm_api_key_env: KeyEnvOpt = _LLM["api_key_env"],
-        llm_temperature: TempOpt = _LLM["temperature"],
-        llm_timeout: TimeoutOpt = _LLM["timeout_s"],
-        llm_retries: RetriesOpt = _LLM["max_retries"],
-        llm_backoff: BackoffOpt = _LLM["backoff"],
+        llm_api_key_env: KeyEnvOpt = LLM_DEFAULTS["api_key_env"],
+        llm_temperature: TempOpt = LLM_DEFAULTS["temperature"],
+        llm_timeout: TimeoutOpt = LLM_DEFAULTS["timeout_s"],
+        llm_retries: RetriesOpt = LLM_DEFAULTS["max_retries"],
+        llm_backoff: BackoffOpt = LLM_DEFAULTS["backoff"],
         llm_vision_model: VisionOpt = "",
-        llm_grammar: GrammarOpt = _LLM["grammar"],
-        llm_max_tokens: MaxTokensOpt = _LLM["max_tokens"],
-        llm_question_budget: BudgetOpt = _PLANNER["question_budget_s"],
-        llm_prompt_tokens: PromptTokensOpt = _PLANNER["prompt_budget_tokens"],
-        max_repairs: RepairsOpt = _PLANNER["max_repairs"],
+        llm_grammar: GrammarOpt = LLM_DEFAULTS["grammar"],
+        llm_max_tokens: MaxTokensOpt = LLM_DEFAULTS["max_tokens"],
+        llm_question_budget: BudgetOpt = PLANNER_DEFAULTS["question_budget_s"],
+        llm_prompt_tokens: PromptTokensOpt = PLANNER_DEFAULTS["prompt_budget_tokens"],
+        max_repairs: RepairsOpt = PLANNER_DEFAULTS["max_repairs"],
     ) -> None:
         """Answer a benchmark's questions on stored memories and score them with the VSI-Bench rules."""
         from spatialmem.bench.runner import EvalConfig, run_eval

@@ -12,6 +12,8 @@ from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from spatialmem.commands.qa import (
+    LLM_DEFAULTS,
+    PLANNER_DEFAULTS,
     BackoffOpt,
     BaseUrlOpt,
     KeyEnvOpt,
@@ -66,14 +68,14 @@ def register(app: typer.Typer) -> None:
         question_types: TypesOpt = [],  # noqa: B006
         scenes: ScenesOpt = [],  # noqa: B006
         chart: Annotated[bool, typer.Option("--chart/--no-chart", help="Write scores.png.")] = True,
-        llm_base_url: BaseUrlOpt = "http://127.0.0.1:8000/v1",
+        llm_base_url: BaseUrlOpt = LLM_DEFAULTS["base_url"],
         llm_model: ModelOpt = "",
-        llm_api_key_env: KeyEnvOpt = "OPENAI_API_KEY",
-        llm_temperature: TempOpt = 0.0,
-        llm_timeout: TimeoutOpt = 60.0,
-        llm_retries: RetriesOpt = 3,
-        llm_backoff: BackoffOpt = 1.0,
-        max_repairs: RepairsOpt = 3,
+        llm_api_key_env: KeyEnvOpt = LLM_DEFAULTS["api_key_env"],
+        llm_temperature: TempOpt = LLM_DEFAULTS["temperature"],
+        llm_timeout: TimeoutOpt = LLM_DEFAULTS["timeout_s"],
+        llm_retries: RetriesOpt = LLM_DEFAULTS["max_retries"],
+        llm_backoff: BackoffOpt = LLM_DEFAULTS["backoff"],
+        max_repairs: RepairsOpt = PLANNER_DEFAULTS["max_repairs"],
     ) -> None:
         """Ingest every scene the questions need (memory cache), answer and score them: VSI-Bench end to end."""
         from spatialmem.agent.base import PlannerConfig

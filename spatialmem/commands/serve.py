@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from spatialmem.commands.qa import LLM_DEFAULTS, BaseUrlOpt, KeyEnvOpt, llm_config_from_options
 from spatialmem.errors import InputError, require_package
 
 
@@ -27,19 +28,18 @@ def serve(
     max_program_chars: Annotated[int, typer.Option("--max-program-chars", min=16)] = 20_000,
     run_timeout: Annotated[float, typer.Option("--run-timeout", min=0.01, help="Seconds a program may run.")] = 10.0,
     max_sessions: Annotated[int, typer.Option("--max-sessions", min=1, help="Live sessions open at once.")] = 4,
-    llm_base_url: Annotated[str, typer.Option("--llm-base-url", help="OpenAI-compatible API root.")] = "",
+    llm_base_url: BaseUrlOpt = LLM_DEFAULTS["base_url"],
     llm_model: Annotated[str, typer.Option("--llm-model", help="Enables the llm / chain planners' LLM.")] = "",
-    llm_api_key_env: Annotated[str, typer.Option("--llm-api-key-env")] = "OPENAI_API_KEY",
+    llm_api_key_env: KeyEnvOpt = LLM_DEFAULTS["api_key_env"],
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve memories over HTTP: query API, live streaming sessions and a 3D viewer at http://HOST:PORT/."""
     require_package("fastapi", "server", "spatialmem serve")
     uvicorn = require_package("uvicorn", "server", "spatialmem serve")
-    from spatialmem.commands.qa import llm_config_from_options
     from spatialmem.server.app import create_app
     from spatialmem.server.config import ServerConfig, ServerLimits
 
-    llm = llm_config_from_options(llm_base_url, llm_model, llm_api_key_env, 0.0, 60.0, 3, 1.0)
+    llm = llm_config_from_options(llm_base_url, llm_model, llm_api_key_env)
     limits = ServerLimits(max_upload_bytes=int(max_upload_mb * 1024 * 1024), max_frame_pixels=max_frame_pixels,
                           max_program_chars=max_program_chars, run_timeout_s=run_timeout, max_sessions=max_sessions)
     config = ServerConfig(roots=tuple(memories), save_root=save_dir, host=host, token=token, limits=limits, llm=llm)

@@ -134,11 +134,15 @@ class ExprStmt(Node):
     expr: Node
 
 
+#: A statement: ``name = expr`` or a bare expression.
+Statement = Assign | ExprStmt
+
+
 @dataclass(frozen=True)
 class Program:
     """A parsed program: its statements and the source text they came from."""
 
-    statements: tuple[Node, ...]
+    statements: tuple[Statement, ...]
     source: str
 
     def calls(self) -> list[Call]:

@@ -8,6 +8,7 @@ not in the memory (closest categories and common synonyms), list/program sizes a
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection
 
 from spatialmem.dsl import ast
 from spatialmem.dsl import diagnostics as D
@@ -350,7 +351,7 @@ class _Checker:
             for lit in lits:
                 self.category(lit, self.cats)
 
-    def category(self, lit: ast.Str, cats: list[str]) -> None:
+    def category(self, lit: ast.Str, cats: Collection[str]) -> None:
         name = lit.value.strip().lower()
         if name in cats:
             return

@@ -229,7 +229,7 @@ class _Runner:
             self.fail(D.BAD_ARGUMENT, f"the operation failed: {exc}", node.span, "check the argument values and types")
 
 
-_DISPATCH = {
+_DISPATCH: dict[type[ast.Node], Callable[[_Runner, Any], Any]] = {
     ast.Num: _Runner.e_num, ast.Str: _Runner.e_str, ast.BoolLit: _Runner.e_bool, ast.Name: _Runner.e_name,
     ast.ListExpr: _Runner.e_list, ast.Attribute: _Runner.e_attr, ast.Index: _Runner.e_index,
     ast.Unary: _Runner.e_unary, ast.BinOp: _Runner.e_binop, ast.Compare: _Runner.e_compare,

@@ -13,7 +13,9 @@ import math
 import re
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -100,14 +102,14 @@ class _Lexer(Lexer):
         self.ignore = frozenset(conf.ignore)
         self.keyword_types = frozenset(name for name, _ in self.keywords)
 
-    def lex(self, text: str):
+    def lex(self, text: str) -> Iterator[Token]:  # type: ignore[override]  # lark's custom lexers take the text
         match, ignore, keywords, keyword_types = self.pattern.match, self.ignore, self.keywords, self.keyword_types
         pos, line, line_start, depth, n = 0, 1, 0, 0, len(text)
         while pos < n:
             mt = match(text, pos)
             if mt is None:
                 raise UnexpectedCharacters(text, pos, line, pos - line_start + 1)
-            kind, end, value = mt.lastgroup, mt.end(), mt.group()
+            kind, end, value = mt.lastgroup or "", mt.end(), mt.group()
             start_line, column = line, pos - line_start + 1
             if "\n" in value:
                 line += value.count("\n")
@@ -139,7 +141,8 @@ def _parser() -> Lark:
 
 
 def _tspan(tok: Token) -> ast.Span:
-    return ast.Span(tok.line, tok.column, tok.end_line, tok.end_column)
+    line, column = tok.line or 1, tok.column or 1  # (lark types positions as optional; our tokens have them)
+    return ast.Span(line, column, tok.end_line or line, tok.end_column or column)
 
 
 def _join(a, b) -> ast.Span:
@@ -263,7 +266,7 @@ def _parse_uncached(source: str) -> ast.Program:
             raise ProgramError(*_number_error(exc.orig_exc.token, source)) from None
         d = Diagnostic("E100", f"bad string literal: {exc.orig_exc}", hint="write plain quoted text, e.g. \"sofa\"")
         raise ProgramError(d.render(), (d,)) from None
-    return ast.Program(tuple(statements), source)
+    return ast.Program(tuple(cast("list[ast.Statement]", statements)), source)
 
 
 def _number_error(tok: Token, source: str) -> tuple[str, tuple[Diagnostic]]:
@@ -321,7 +324,8 @@ def syntax_diagnostic(exc: UnexpectedInput, source: str) -> Diagnostic:
         return make("E100", f"the program ended too early; expected {exp}", span, source,
                     hint="close every '(' , '[' and quote, and finish the last expression")
     if isinstance(exc, UnexpectedCharacters):
-        ch = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
+        pos = exc.pos_in_stream or 0
+        ch = source[pos] if pos < len(source) else ""
         span = ast.Span(line, column, line, column + 1)
         if ch in "\"'":
             return make("E100", "unterminated string", span, source,

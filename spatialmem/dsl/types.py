@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import overload
 
 UNITS: tuple[str, ...] = ("m", "m2", "m3", "cm", "deg", "s", "count", "none")
 UNIT_WORDS = {"m": "metres", "m2": "square metres", "m3": "cubic metres", "cm": "centimetres",
@@ -136,6 +137,10 @@ def mismatch(actual: Type, expected: Type) -> Mismatch | None:
     return None
 
 
+@overload
+def add_unit(a: str, b: str) -> str: ...
+@overload
+def add_unit(a: str | None, b: str | None) -> str | None: ...
 def add_unit(a: str | None, b: str | None) -> str | None:
     """Unit of ``a + b`` / ``a - b``; raises ValueError when they differ."""
     if a is None or b is None:
@@ -147,6 +152,10 @@ def add_unit(a: str | None, b: str | None) -> str | None:
     raise ValueError(f"cannot add or subtract {UNIT_WORDS.get(a, a)} ({a}) and {UNIT_WORDS.get(b, b)} ({b})")
 
 
+@overload
+def mul_unit(a: str, b: str) -> str: ...
+@overload
+def mul_unit(a: str | None, b: str | None) -> str | None: ...
 def mul_unit(a: str | None, b: str | None) -> str | None:
     """Unit of ``a * b``; raises ValueError for products that have no unit here (e.g. m * s)."""
     if a is None or b is None:
@@ -160,6 +169,10 @@ def mul_unit(a: str | None, b: str | None) -> str | None:
     raise ValueError(f"the product of {a} and {b} has no unit in this language")
 
 
+@overload
+def div_unit(a: str, b: str) -> str: ...
+@overload
+def div_unit(a: str | None, b: str | None) -> str | None: ...
 def div_unit(a: str | None, b: str | None) -> str | None:
     """Unit of ``a / b``; raises ValueError for quotients that have no unit here (e.g. m / s)."""
     if a is None or b is None:
@@ -178,4 +191,8 @@ def compare_unit(a: str | None, b: str | None) -> None:
     try:
         add_unit(a, b)
     except ValueError:
-        raise ValueError(f"cannot compare {UNIT_WORDS.get(a, a)} ({a}) with {UNIT_WORDS.get(b, b)} ({b})") from None
+        raise ValueError(f"cannot compare {_unit_word(a)} ({a}) with {_unit_word(b)} ({b})") from None
+
+
+def _unit_word(unit: str | None) -> str | None:
+    return UNIT_WORDS.get(unit, unit) if unit is not None else None

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-_SIGNS = np.array(list(itertools.product((-1.0, 1.0), repeat=3)))  # (8, 3)
-# Pairs of corner indices that differ in exactly one sign: the 12 edges of a box.
-_EDGES = np.array([(i, j) for i in range(8) for j in range(i + 1, 8) if np.sum(_SIGNS[i] != _SIGNS[j]) == 1])
+#: (8, 3) float: the sign of each box corner along the box's three axes, in :meth:`OrientedBox.corners` order.
+CORNER_SIGNS: np.ndarray = np.array(list(itertools.product((-1.0, 1.0), repeat=3)))
+#: (12, 2) int: the edges of a box as pairs of corner indices (corners that differ in exactly one sign).
+BOX_EDGES: np.ndarray = np.array([(i, j) for i in range(8) for j in range(i + 1, 8)
+                                  if np.sum(CORNER_SIGNS[i] != CORNER_SIGNS[j]) == 1])
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,7 +90,7 @@ class OrientedBox:
 
     def corners(self) -> np.ndarray:
         """(8, 3) world corners; corner k has signs ``itertools.product((-1, 1), repeat=3)[k]``."""
-        return self.center + (_SIGNS * (self.size / 2.0)) @ self.axes
+        return self.center + (CORNER_SIGNS * (self.size / 2.0)) @ self.axes
 
     def footprint(self) -> np.ndarray:
         """(4, 2) counter-clockwise floor-plane polygon of a gravity-aligned box."""
@@ -248,8 +250,8 @@ def box_distance(a: OrientedBox, b: OrientedBox) -> float:
         return 0.0
     ca, cb = a.corners(), b.corners()
     d = min(point_box_distance(ca, b).min(), point_box_distance(cb, a).min())
-    p1, q1 = ca[_EDGES[:, 0]], ca[_EDGES[:, 1]]
-    p2, q2 = cb[_EDGES[:, 0]], cb[_EDGES[:, 1]]
+    p1, q1 = ca[BOX_EDGES[:, 0]], ca[BOX_EDGES[:, 1]]
+    p2, q2 = cb[BOX_EDGES[:, 0]], cb[BOX_EDGES[:, 1]]
     P1, D1 = np.repeat(p1, 12, axis=0), np.repeat(q1 - p1, 12, axis=0)
     P2, D2 = np.tile(p2, (12, 1)), np.tile(q2 - p2, (12, 1))
     return float(min(d, segment_distances(P1, D1, P2, D2).min()))
@@ -298,7 +300,7 @@ def iou_3d(a: OrientedBox, b: OrientedBox) -> float:
 
 def _segment_plane_points(corners: np.ndarray, box: OrientedBox) -> np.ndarray:
     """Points where the 12 edges of a box (given by its corners) cross the 6 face planes of ``box``."""
-    p, q = corners[_EDGES[:, 0]], corners[_EDGES[:, 1]]
+    p, q = corners[BOX_EDGES[:, 0]], corners[BOX_EDGES[:, 1]]
     lp, lq = box.to_local(p), box.to_local(q)  # (12, 3) in the other box's frame
     out = []
     half = box.size / 2.0

@@ -209,8 +209,10 @@ class FloorEstimator:
         for z, a in planes:
             if a >= max(min_area_m2, min_area_share * largest) and z <= cam - min_below_camera_m:
                 return FloorEstimate(z, a, "plane", planes)
-        z = float(self.hist.floor_z())
-        return FloorEstimate(z, self.plane_areas([z])[0], "histogram", planes)
+        lowest = self.hist.floor_z()
+        if lowest is None:
+            return None
+        return FloorEstimate(float(lowest), self.plane_areas([lowest])[0], "histogram", planes)
 
     def ceiling_z(self, floor_z: float | None, strict: bool = True) -> float | None:
         """The ceiling above ``floor_z`` (see :meth:`HeightHistogram.ceiling_z`)."""

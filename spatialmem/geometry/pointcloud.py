@@ -63,8 +63,8 @@ def voxel_downsample(
         return pts, (None if colors is None else np.zeros((0, np.asarray(colors).shape[-1]), np.float32))
     keys = voxel_keys(pts, voxel_m)
     uniq, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    out = np.stack([np.bincount(inv, weights=pts[:, k], minlength=len(uniq)) for k in range(3)], axis=1)
-    out /= counts[:, None]
+    sums = np.stack([np.bincount(inv, weights=pts[:, k], minlength=len(uniq)) for k in range(3)], axis=1)
+    out = sums / counts[:, None]
     col = None
     if colors is not None:
         c = np.asarray(colors, np.float64).reshape(len(pts), -1)

@@ -39,7 +39,7 @@ def camera_to_world(points_camera: np.ndarray, world_from_camera: np.ndarray) ->
 
 def backproject_depth(
     depth_m: np.ndarray, K: Intrinsics, world_from_camera: np.ndarray | None = None, stride: int = 1
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Back-project every ``stride``-th pixel of a depth image.
 
     Args:

@@ -22,15 +22,15 @@ _EDGE_SAMPLES = 48
 def category_color(category: str) -> tuple[int, int, int]:
     """A stable bright colour for a category name."""
     h = hashlib.md5(category.encode("utf-8")).digest()
-    return tuple(int(80 + (b % 176)) for b in h[:3])
+    return int(80 + h[0] % 176), int(80 + h[1] % 176), int(80 + h[2] % 176)
 
 
 def _box_edges(box, samples: int = _EDGE_SAMPLES) -> np.ndarray:
     corners = box.corners()
-    from spatialmem.geometry.boxes import _EDGES
+    from spatialmem.geometry.boxes import BOX_EDGES
 
     t = np.linspace(0.0, 1.0, samples)[:, None, None]
-    a, b = corners[_EDGES[:, 0]], corners[_EDGES[:, 1]]
+    a, b = corners[BOX_EDGES[:, 0]], corners[BOX_EDGES[:, 1]]
     return (a[None] + t * (b - a)[None]).reshape(-1, 3)
 
 
@@ -88,7 +88,7 @@ def render_view(memory, position_xy, facing_xy, eye_z: float, width: int, height
         tick: called every few hundred objects; it may raise to abort a render that takes too long.
     """
     f = np.asarray(facing_xy, np.float64)[:2]
-    f = f / max(np.linalg.norm(f), 1e-9)
+    f = f / max(float(np.linalg.norm(f)), 1e-9)
     eye = np.array([position_xy[0], position_xy[1], eye_z], np.float64)
     T = look_at(eye, eye + np.array([f[0], f[1], -PITCH_DOWN]))
     fpx = 0.5 * width / np.tan(np.radians(hfov_deg) / 2.0)

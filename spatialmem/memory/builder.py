@@ -78,9 +78,9 @@ class BuilderConfig:
     Attributes:
         window: working-memory size W (frames).
         keyframes: episodic keyframe capacity K.
-        geometry, instances: registry names of the geometry and instance backends.
-        geometry_options, instances_options: backend-specific options.
-        min_mask_pixels: detections with smaller masks are ignored.
+        geometry, instances: which geometry and instance backends to build, with their options
+            (:class:`~spatialmem.perception.base.GeometryConfig`, :class:`~spatialmem.perception.base.InstancesConfig`;
+            ``instances.min_pixels``: detections with smaller masks are ignored).
         sighting_min_fraction: an observation counts as a *sighting* (sets ``first_seen_s``) only when its
             mask covers at least this fraction of the image (``Observation3D.mask_fraction``, measured at the
             mask's own resolution); default ``types.VISIBLE_MASK_FRACTION`` (500 px at 640x480), the visibility
@@ -122,11 +122,8 @@ class BuilderConfig:
 
     window: int = 8
     keyframes: int = 32
-    geometry: str = "given"
-    instances: str = "given"
-    geometry_options: dict[str, Any] = field(default_factory=dict)
-    instances_options: dict[str, Any] = field(default_factory=dict)
-    min_mask_pixels: int = 40
+    geometry: GeometryConfig = field(default_factory=GeometryConfig)
+    instances: InstancesConfig = field(default_factory=InstancesConfig)
     sighting_min_fraction: float = VISIBLE_MASK_FRACTION
     lift: LiftConfig = LiftConfig()
     association: AssociationConfig = AssociationConfig()
@@ -149,6 +146,13 @@ class BuilderConfig:
     max_cameras: int = 10_000
     keyframe_width: int = 320
 
+    def __post_init__(self) -> None:
+        for role, value, cls in (("geometry", self.geometry, GeometryConfig),
+                                 ("instances", self.instances, InstancesConfig)):
+            if not isinstance(value, cls):
+                raise TypeError(f"BuilderConfig.{role} is a {cls.__name__}, not {type(value).__name__}; "
+                                f"write {role}={cls.__name__}({value!r})")
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -161,9 +165,8 @@ class MemoryBuilder:
         cfg = config or BuilderConfig()
         self.scene_id = scene_id
         self.metadata = dict(metadata or {})
-        self.geometry = build_geometry(GeometryConfig(name=cfg.geometry, options=dict(cfg.geometry_options)))
-        self.detector = build_instances(InstancesConfig(name=cfg.instances, min_pixels=cfg.min_mask_pixels,
-                                                        options=dict(cfg.instances_options)))
+        self.geometry = build_geometry(cfg.geometry)
+        self.detector = build_instances(cfg.instances)
         #: the settings in force (robust ones for estimated perception) and which robust sets were applied
         cfg, self.robust = robust_config(cfg, is_exact(self.geometry), is_exact(self.detector))
         self.config = cfg
@@ -238,9 +241,9 @@ class MemoryBuilder:
         """Provenance of the perception: backend names, options, models and revisions, library versions."""
         cfg = self.config
         out: dict[str, Any] = {}
-        for role, name, options, backend in (("geometry", cfg.geometry, cfg.geometry_options, self.geometry),
-                                             ("instances", cfg.instances, cfg.instances_options, self.detector)):
-            entry = {"backend": name, "options": _jsonable(options)}
+        for role, chosen, backend in (("geometry", cfg.geometry, self.geometry),
+                                      ("instances", cfg.instances, self.detector)):
+            entry = {"backend": chosen.name, "options": _jsonable(chosen.options)}
             prov = getattr(backend, "provenance", None)
             if prov is not None:
                 entry.update(_jsonable(prov()))
@@ -251,7 +254,7 @@ class MemoryBuilder:
     def _integrate(self, frame: Frame, detections: list) -> None:
         cfg = self.config
         if frame.world_from_camera is None or frame.depth_m is None:
-            raise InputError(f"frame {frame.index}: the {cfg.geometry!r} geometry backend gave no "
+            raise InputError(f"frame {frame.index}: the {cfg.geometry.name!r} geometry backend gave no "
                              f"{'pose' if frame.world_from_camera is None else 'depth'}; choose another --geometry")
         observations, cloud = lift_detections(frame, detections, cfg.lift)
         matches = match_observations(observations, self.instances, self.index, cfg.association)
@@ -418,8 +421,8 @@ class MemoryBuilder:
             cams = sorted(cams + extra, key=lambda c: c.frame_index)
         metadata = dict(self.metadata)
         metadata.update({
-            "builder_version": BUILDER_VERSION, "n_frames": self.n_frames, "geometry": cfg.geometry,
-            "instances": cfg.instances, "window": cfg.window, "keyframe_capacity": cfg.keyframes,
+            "builder_version": BUILDER_VERSION, "n_frames": self.n_frames, "geometry": cfg.geometry.name,
+            "instances": cfg.instances.name, "window": cfg.window, "keyframe_capacity": cfg.keyframes,
             "n_instances_tracked": len(self.instances), "n_merged": self.n_merged,
             "camera_stride": self.track.stride, "scene_voxel_m": self.cloud.voxel_m,
             "perception": self.perception(), "robust": dict(self.robust),

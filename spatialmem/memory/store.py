@@ -129,7 +129,7 @@ def _opt_float(v: float | None) -> float | None:
     return None if v is None else float(v)
 
 
-def _write_npy(path: Path, array: np.ndarray) -> None:
+def write_npy(path: Path, array: np.ndarray) -> None:
     """Write one array file (a separate function so tests can simulate a failure mid-save)."""
     with open(path, "wb") as f:
         np.save(f, np.asarray(array), allow_pickle=False)
@@ -189,19 +189,19 @@ def _write_dir(memory: SceneMemory, root: Path) -> None:
     arrays = root / ARRAYS_DIR
     arrays.mkdir()
     if len(memory.points_world):
-        _write_npy(arrays / "points_world.npy", memory.points_world)
+        write_npy(arrays / "points_world.npy", memory.points_world)
     if len(memory.colors_rgb):
-        _write_npy(arrays / "colors_rgb.npy", memory.colors_rgb)
+        write_npy(arrays / "colors_rgb.npy", memory.colors_rgb)
 
     inst_rows = []
     for inst in memory.instances:
         pts_file = feat_file = None
         if inst.points_world is not None and len(inst.points_world):
             pts_file = f"{ARRAYS_DIR}/instance_{inst.id:06d}_points.npy"
-            _write_npy(root / pts_file, inst.points_world)
+            write_npy(root / pts_file, inst.points_world)
         if inst.feature is not None:
             feat_file = f"{ARRAYS_DIR}/instance_{inst.id:06d}_feature.npy"
-            _write_npy(root / feat_file, inst.feature)
+            write_npy(root / feat_file, inst.feature)
         n_pts = 0 if inst.points_world is None else int(len(inst.points_world))
         inst_rows.append((
             int(inst.id), str(inst.category), _arr_to_json(inst.box.center), _arr_to_json(inst.box.size),
@@ -217,7 +217,7 @@ def _write_dir(memory: SceneMemory, root: Path) -> None:
             _write_png(root / rgb_file, rgb)
         else:
             rgb_file = f"{ARRAYS_DIR}/keyframe_{seq:04d}.npy"
-            _write_npy(root / rgb_file, rgb)
+            write_npy(root / rgb_file, rgb)
         kf_rows.append((
             seq, int(kf.frame_index), float(kf.timestamp_s), _arr_to_json(kf.world_from_camera),
             json.dumps(kf.intrinsics.to_dict()), rgb_file, json.dumps([int(i) for i in kf.instance_ids]),

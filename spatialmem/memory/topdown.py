@@ -34,7 +34,7 @@ def category_color(category: str) -> tuple[int, int, int]:
     return int(r * 255), int(g * 255), int(b * 255)
 
 
-def _footprint(box: OrientedBox) -> np.ndarray:
+def footprint_xy(box: OrientedBox) -> np.ndarray:
     """(M, 2) floor-plane outline: the footprint of a gravity-aligned box, else the hull of its corners."""
     if box.is_gravity_aligned(1e-3):
         return box.footprint()
@@ -87,7 +87,7 @@ def _bounds(memory: SceneMemory, tick: Callable[[], None]) -> tuple[np.ndarray, 
     for i, inst in enumerate(memory.instances):
         if i % 256 == 0:
             tick()
-        chunks.append(_footprint(inst.box))
+        chunks.append(footprint_xy(inst.box))
     if len(memory.points_world):
         pts = np.asarray(memory.points_world, float)[:, :2]
         chunks.append(np.percentile(pts, [0.5, 99.5], axis=0))  # robust to stray points
@@ -178,7 +178,7 @@ def render_topdown(memory: SceneMemory, width_px: int = 800, tick: Callable[[], 
         if i % 256 == 0:
             tick()
         colour = category_color(inst.category)
-        fp = [tuple(p) for p in to_px(_footprint(inst.box))]
+        fp = [tuple(p) for p in to_px(footprint_xy(inst.box))]
         draw.line(fp + [fp[0]], fill=colour, width=2)
         cx, cy = to_px(inst.box.center[:2])[0]
         labels.append((inst.box.size[0] * inst.box.size[1], cx, cy, f"{inst.category} #{inst.id}", colour))

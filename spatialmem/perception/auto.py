@@ -10,10 +10,13 @@ but no objects.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from spatialmem import registry
 from spatialmem.errors import BackendError, MissingDependencyError
+from spatialmem.perception.base import GeometryConfig
 
 #: Geometry backends that work from RGB alone, best first.
 RGB_GEOMETRY: tuple[str, ...] = ("sfm",)
@@ -112,7 +115,7 @@ def choose_backends(has_geometry: bool, has_masks: bool, geometry: str = "auto",
     return BackendChoice(geo, inst, tuple(notes), possible)
 
 
-def rgb_only_source(geometry: str, src, layout: str | None = None) -> dict[str, bool]:
+def rgb_only_source(geometry: str, src, layout: str | None = None) -> dict[str, Any]:
     """Source options for ``geometry``: structure from motion on a synthetic scene reads its RGB (and masks)
     only, never its poses or depth. The layout is detected only for ``sfm``."""
     from spatialmem.sources import detect_kind
@@ -122,9 +125,10 @@ def rgb_only_source(geometry: str, src, layout: str | None = None) -> dict[str, 
     return {"rgb_only": True}
 
 
-def with_intrinsics_mode(geometry: str, source, options: dict) -> dict:
-    """``options`` of the geometry backend, with ``known_intrinsics`` set for ``sfm``: fixed intrinsics when
-    the source or the user gives them, else self-calibration."""
-    if geometry == "sfm":
-        options.setdefault("known_intrinsics", bool(getattr(source, "intrinsics_known", True)))
-    return options
+def with_intrinsics_mode(geometry: GeometryConfig, source) -> GeometryConfig:
+    """The geometry backend's config, with option ``known_intrinsics`` set for ``sfm`` (unless given): fixed
+    intrinsics when the source or the user gives them, else self-calibration."""
+    if geometry.name != "sfm" or "known_intrinsics" in geometry.options:
+        return geometry
+    known = bool(getattr(source, "intrinsics_known", True))
+    return dataclasses.replace(geometry, options={**geometry.options, "known_intrinsics": known})

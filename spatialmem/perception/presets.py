@@ -8,10 +8,11 @@ learned perception), which the Ray executor schedules by.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from spatialmem.errors import InputError
+from spatialmem.perception.base import GeometryConfig, InstancesConfig
 
 
 @dataclass(frozen=True)
@@ -20,31 +21,32 @@ class PerceptionPreset:
 
     Attributes:
         name: the preset's name on the command line.
-        geometry, instances: registry names of the geometry and instance backends.
-        geometry_options, instances_options: options passed to those backends.
+        geometry, instances: the geometry and instance backends (registry name + options).
         num_cpus, num_gpus: resources one scene's ingest needs (Ray schedules by them).
         doc: one line for ``--help`` and the docs.
     """
 
     name: str
-    geometry: str
-    instances: str
-    geometry_options: dict[str, Any] = field(default_factory=dict)
-    instances_options: dict[str, Any] = field(default_factory=dict)
+    geometry: GeometryConfig
+    instances: InstancesConfig
     num_cpus: float = 1.0
     num_gpus: float = 0.0
     doc: str = ""
 
     def fingerprint(self) -> dict[str, Any]:
-        """Everything about this preset that changes the memory it builds (not its name or resources)."""
-        return {"geometry": self.geometry, "geometry_options": self.geometry_options,
-                "instances": self.instances, "instances_options": self.instances_options}
+        """Everything about this preset that changes the memory it builds (not its name or resources).
+
+        The dict's keys (``geometry``, ``geometry_options``, ``instances``, ``instances_options``) are part of
+        every cache key already on disk: keep them.
+        """
+        return {"geometry": self.geometry.name, "geometry_options": self.geometry.options,
+                "instances": self.instances.name, "instances_options": self.instances.options}
 
     def check_available(self) -> None:
         """Raise :class:`InputError` naming the missing backend when this preset cannot run here."""
         from spatialmem import registry
 
-        for kind, name in (("geometry", self.geometry), ("instances", self.instances)):
+        for kind, name in (("geometry", self.geometry.name), ("instances", self.instances.name)):
             if name not in registry.names(kind):
                 raise InputError(f"perception preset {self.name!r} needs the {kind} backend {name!r}, which is not "
                                  f"registered here (known: {', '.join(registry.names(kind))}); "
@@ -52,14 +54,15 @@ class PerceptionPreset:
 
 
 PRESETS: dict[str, PerceptionPreset] = {p.name: p for p in (
-    PerceptionPreset("given", "given", "given",
+    PerceptionPreset("given", GeometryConfig("given"), InstancesConfig("given"),
                      doc="poses, depth and masks read from the source (synthetic scenes, RGB-D scans with labels)"),
-    *(PerceptionPreset(f"noisy-{level}", "noisy", "noisy", {"level": level}, {"level": level},
+    *(PerceptionPreset(f"noisy-{level}", GeometryConfig("noisy", options={"level": level}),
+                       InstancesConfig("noisy", options={"level": level}),
                        doc=f"the source's poses, depth and masks with simulated '{level}' perception errors")
       for level in ("low", "medium", "high")),
-    PerceptionPreset("rgb", "sfm", "given",
+    PerceptionPreset("rgb", GeometryConfig("sfm"), InstancesConfig("given"),
                      doc="camera poses and points from the RGB frames alone (structure from motion), source masks"),
-    PerceptionPreset("learned", "depth", "open-vocab", num_gpus=1.0,
+    PerceptionPreset("learned", GeometryConfig("depth"), InstancesConfig("open-vocab"), num_gpus=1.0,
                      doc="learned metric depth plus open-vocabulary detection and SAM masks (GPU)"),
 )}
 

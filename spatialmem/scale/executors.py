@@ -109,8 +109,8 @@ def _check_settings(workers: int, retries: int) -> None:
         raise InputError(f"--retries must be >= 0, got {retries}")
 
 
-def _error_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
+def _error_text(exc: BaseException | None) -> str:
+    return "failed without an exception" if exc is None else f"{type(exc).__name__}: {exc}"
 
 
 # ------------------------------------------------------------------------------------------- local

@@ -18,7 +18,7 @@ from PIL import Image
 
 from spatialmem.errors import FormatError, InputError
 from spatialmem.server.problems import ApiProblem
-from spatialmem.sources._io import read_png16, read_rgb
+from spatialmem.sources.files import read_png16, read_rgb
 from spatialmem.types import Frame, Intrinsics, check_pose
 
 _NPY_MAGIC = b"\x93NUMPY"
@@ -116,7 +116,7 @@ def _check_pixels(data: bytes, field_name: str, max_pixels: int) -> tuple[int, i
 
 
 def decode_rgb(data: bytes, max_pixels: int) -> np.ndarray:
-    """(H, W, 3) uint8 from PNG/JPEG (as :func:`~spatialmem.sources._io.read_rgb`) or .npy."""
+    """(H, W, 3) uint8 from PNG/JPEG (as :func:`~spatialmem.sources.files.read_rgb`) or .npy."""
     _check_pixels(data, "rgb", max_pixels)
     if data[:6] == _NPY_MAGIC:
         a = _load_npy(data, "rgb")
@@ -130,7 +130,7 @@ def decode_rgb(data: bytes, max_pixels: int) -> np.ndarray:
 
 
 def decode_single(data: bytes, field_name: str, max_pixels: int) -> np.ndarray:
-    """(H, W) array from a 16-bit PNG (as :func:`~spatialmem.sources._io.read_png16`) or .npy."""
+    """(H, W) array from a 16-bit PNG (as :func:`~spatialmem.sources.files.read_png16`) or .npy."""
     _check_pixels(data, field_name, max_pixels)
     if data[:6] == _NPY_MAGIC:
         a = _load_npy(data, field_name)
@@ -177,7 +177,7 @@ def build_frame(meta: FrameMeta, rgb: bytes, depth: bytes | None, instances: byt
         else:
             if not meta.depth_scale > 0:
                 raise ApiProblem(400, "Invalid frame", "'depth_scale' must be > 0 (1000 = millimetres)")
-            depth_m = d.astype(np.float32) * np.float32(1.0 / meta.depth_scale)  # as sources._io.read_depth_mm
+            depth_m = d.astype(np.float32) * np.float32(1.0 / meta.depth_scale)  # as sources.files.read_depth_mm
     ids = None
     if instances is not None:
         a = decode_single(instances, "instances", max_pixels)

@@ -19,6 +19,7 @@ from typing import Any
 
 from spatialmem.memory.builder import BuilderConfig, MemoryBuilder
 from spatialmem.memory.scene import SceneMemory
+from spatialmem.perception.base import GeometryConfig, InstancesConfig
 from spatialmem.server.library import check_name
 from spatialmem.server.problems import ApiProblem
 from spatialmem.types import Frame, Intrinsics
@@ -55,8 +56,8 @@ class LiveSession:
         self.id = uuid.uuid4().hex[:12]
         self.spec = spec
         self.name = spec.name or f"session-{self.id}"
-        self.config = BuilderConfig(window=spec.window, keyframes=spec.keyframes, geometry=spec.geometry,
-                                    instances=spec.instances)
+        self.config = BuilderConfig(window=spec.window, keyframes=spec.keyframes,
+                                    geometry=GeometryConfig(spec.geometry), instances=InstancesConfig(spec.instances))
         self.builder = MemoryBuilder(self.config, scene_id=self.name,
                                      metadata={"source": "live session", "source_kind": "LiveSession"})
         self.created_s = time.time()
@@ -122,7 +123,7 @@ class LiveSession:
         return {"session": self.id, "name": self.name, "n_frames": b.n_frames, "n_instances": b.n_instances,
                 "last_index": self._last_index, "busy_s": round(self.busy_s, 4),
                 "frames_per_busy_s": round(b.n_frames / self.busy_s, 2) if self.busy_s > 0 else None,
-                "geometry": self.config.geometry, "instances": self.config.instances, "closed": self.closed}
+                "geometry": self.config.geometry.name, "instances": self.config.instances.name, "closed": self.closed}
 
     # ------------------------------------------------------------------ memory
     def snapshot(self) -> SceneMemory:

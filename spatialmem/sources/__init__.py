@@ -1,11 +1,14 @@
 """Frame sources: one per capture layout, detected from the files; :func:`open_source` opens any of them.
 
 Every source is a :class:`FrameSource`: iterable of :class:`spatialmem.types.Frame` in time order,
-with ``len()``, a ``scene_name`` and the ``path`` it reads. :data:`LAYOUTS` is the one table of
-layouts: name, how it is recognised, the class that reads it and the options it takes
-(docs/formats.md describes each). A path matching two layouts is an error that lists them (pass
-``layout=`` / ``--layout`` to choose); a folder that looks like a layout but lacks a file gets an
-error naming the missing file.
+with ``len()``, a ``scene_name`` and the ``path`` it reads. Each layout's reader is a backend of
+registry kind ``source`` (:mod:`spatialmem.registry`: name, ``"module:Class"``, pip extra, one-line
+doc), so :func:`open_source` builds it through the registry and ``spatialmem backends`` lists it;
+:data:`LAYOUTS` is the one table of how each built-in layout is *recognised* (docs/formats.md
+describes each). A source registered by another package (kind ``source``, e.g. through the
+``spatialmem.backends`` entry points) is opened with ``layout=`` / ``--layout`` NAME. A path
+matching two layouts is an error that lists them (pass ``layout=`` to choose); a folder that looks
+like a layout but lacks a file gets an error naming the missing file.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from spatialmem.errors import InputError
+from spatialmem import registry
+from spatialmem.errors import BackendError, InputError
 from spatialmem.types import Frame
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
@@ -76,58 +80,48 @@ def _is_images(p: Path) -> bool:
 
 @dataclass(frozen=True)
 class Layout:
-    """One capture layout: ``name``, ``matches(path)``, the reader ``target`` ("module:Class"), a one-line doc.
+    """How one built-in capture layout is recognised: ``name`` (its reader's name under registry kind
+    ``source``, which also holds the reader's import path, pip extra and one-line doc) and ``matches(path)``.
 
     ``fallback`` layouts (a plain image folder) are only chosen when no other layout matches.
     """
 
     name: str
     matches: Callable[[Path], bool]
-    target: str
-    doc: str
     fallback: bool = False
-    is_file: bool = False
 
-    def reader(self) -> Callable[..., Any]:
-        mod, cls = self.target.split(":")
-        return getattr(importlib.import_module(mod), cls)
+    @property
+    def doc(self) -> str:
+        """The reader's one-line description (from the registry)."""
+        return registry.spec(SOURCE_KIND, self.name).doc
 
+    def reader(self) -> Callable[..., FrameSource]:
+        """The reader class, imported through the registry."""
+        return registry.resolve(SOURCE_KIND, self.name)
+
+
+#: The registry kind of frame sources.
+SOURCE_KIND = "source"
 
 LAYOUTS: tuple[Layout, ...] = (
-    Layout("synthetic", _is_synthetic, "spatialmem.sources.synthetic:SyntheticSceneSource",
-           "synthetic scene folder: scene.json + frames.jsonl"),
-    Layout("scannet", _is_scannet, "spatialmem.sources.scannet:ScanNetSource",
-           "ScanNet export: color/, depth/, pose/, intrinsic/ (+ label-filt/, instance-filt/)"),
-    Layout("tum", _is_tum, "spatialmem.sources.tum:TUMSource",
-           "TUM RGB-D: rgb.txt, depth.txt, groundtruth.txt (depth in 1/5000 m)"),
-    Layout("7scenes", lambda p: p.is_dir() and _is_7scenes(p), "spatialmem.sources.sevenscenes:SevenScenesSource",
-           "7-Scenes style: frame-XXXXXX.color.png, .depth.png, .pose.txt (or one seq-* folder of them)"),
-    Layout("replica", _lazy("spatialmem.sources.replica", "is_replica"), "spatialmem.sources.replica:ReplicaSource",
-           "Replica / NICE-SLAM: results/frameXXXXXX.jpg, results/depthXXXXXX.png, traj.txt"),
-    Layout("stray", _lazy("spatialmem.sources.phone", "is_stray"), "spatialmem.sources.phone:StraySource",
-           "Stray Scanner: rgb.mp4, depth/, confidence/, odometry.csv, camera_matrix.csv"),
+    Layout("synthetic", _is_synthetic),
+    Layout("scannet", _is_scannet),
+    Layout("tum", _is_tum),
+    Layout("7scenes", lambda p: p.is_dir() and _is_7scenes(p)),
+    Layout("replica", _lazy("spatialmem.sources.replica", "is_replica")),
+    Layout("stray", _lazy("spatialmem.sources.phone", "is_stray")),
     Layout("record3d", lambda p: p.is_dir() and _lazy("spatialmem.sources.phone", "is_record3d")(p) or
-           p.suffix.lower() == ".r3d" and p.is_file(), "spatialmem.sources.phone:Record3DSource",
-           "Record3D: a .r3d file, or an EXR+JPG export (metadata.json, rgbd/<n>.jpg + <n>.exr)"),
-    Layout("arkitscenes", _lazy("spatialmem.sources.phone", "is_arkitscenes"),
-           "spatialmem.sources.phone:ARKitScenesSource",
-           "ARKitScenes raw: lowres_wide/, lowres_depth/, lowres_wide_intrinsics/*.pincam, lowres_wide.traj"),
-    Layout("video", lambda p: p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES,
-           "spatialmem.sources.video:VideoSource", f"a video file ({' '.join(VIDEO_SUFFIXES)})", is_file=True),
-    Layout("images", _is_images, "spatialmem.sources.images:ImageFolderSource",
-           "a folder of .jpg/.png images (colour only)", fallback=True),
+           p.suffix.lower() == ".r3d" and p.is_file()),
+    Layout("arkitscenes", _lazy("spatialmem.sources.phone", "is_arkitscenes")),
+    Layout("video", lambda p: p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES),
+    Layout("images", _is_images, fallback=True),
 )
 
 
 def layout_names() -> list[str]:
-    return [lay.name for lay in LAYOUTS]
-
-
-def _layout(name: str) -> Layout:
-    for lay in LAYOUTS:
-        if lay.name == name:
-            return lay
-    raise InputError(f"unknown layout {name!r}; choose one of {', '.join(layout_names())}")
+    """Every layout ``layout=`` accepts: the built-in ones in detection order, then any other registered source."""
+    builtin = [lay.name for lay in LAYOUTS]
+    return builtin + [n for n in registry.names(SOURCE_KIND) if n not in builtin]
 
 
 def detect_kind(path: str | os.PathLike) -> str:
@@ -162,16 +156,19 @@ def open_source(path: str | os.PathLike, layout: str | None = None, **kw: Any) -
     ``intrinsics=``, ``hfov_deg=``, ``labels=``, ...); one the layout cannot use is an InputError
     naming the flag, so that no option is silently ignored.
     """
-    lay = _layout(layout) if layout is not None else _layout(detect_kind(path))
-    reader = lay.reader()
+    name = layout if layout is not None else detect_kind(path)
+    try:
+        reader = registry.resolve(SOURCE_KIND, name)
+    except BackendError:
+        raise InputError(f"unknown layout {name!r}; choose one of {', '.join(layout_names())}") from None
     accepted = set(inspect.signature(reader).parameters)
     extra = sorted(set(kw) - accepted)
     if extra:
         flags = ", ".join(OPTION_FLAGS.get(k, k) for k in extra)
-        raise InputError(f"{flags} cannot be used with the {lay.name} layout of {path}; it takes "
+        raise InputError(f"{flags} cannot be used with the {name} layout of {path}; it takes "
                          f"{', '.join(OPTION_FLAGS.get(k, k) for k in sorted(accepted - {'path'}))}")
     return reader(path, **kw)
 
 
-__all__ = ["FrameSource", "Layout", "LAYOUTS", "open_source", "detect_kind", "layout_names", "VIDEO_SUFFIXES",
-           "IMAGE_SUFFIXES", "OPTION_FLAGS"]
+__all__ = ["FrameSource", "Layout", "LAYOUTS", "SOURCE_KIND", "open_source", "detect_kind", "layout_names",
+           "VIDEO_SUFFIXES", "IMAGE_SUFFIXES", "OPTION_FLAGS"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from spatialmem.errors import InputError
-from spatialmem.sources._io import DEFAULT_HFOV_DEG, check_fov, image_size, read_rgb, resolve_intrinsics
+from spatialmem.sources.files import DEFAULT_HFOV_DEG, check_fov, image_size, read_rgb, resolve_intrinsics
 from spatialmem.types import Frame, Intrinsics
 
 _SUFFIXES = (".jpg", ".jpeg", ".png")

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from spatialmem.errors import FormatError, InputError, require_package
-from spatialmem.sources._io import read_depth_mm, read_png16
+from spatialmem.sources.files import read_depth_mm, read_png16
 from spatialmem.sources.rgbd import GL_TO_CV, FrameSpec, RGBDSequence, floats, nearest, pose_from_quat, read_table
 from spatialmem.types import Intrinsics
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from spatialmem.errors import FormatError, InputError
-from spatialmem.sources._io import check_fov, image_size, read_depth_mm, read_png16, read_rgb, resolve_intrinsics
+from spatialmem.sources.files import check_fov, image_size, read_depth_mm, read_png16, read_rgb, resolve_intrinsics
 from spatialmem.types import Frame, Intrinsics, check_pose
 
 # OpenGL / ARKit camera (x right, y up, z backward) -> OpenCV camera (x right, y down, z forward)

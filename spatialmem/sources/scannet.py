@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from spatialmem.errors import FormatError, InputError
-from spatialmem.sources._io import read_png16
+from spatialmem.sources.files import read_png16
 from spatialmem.sources.rgbd import FrameSpec, RGBDSequence, read_matrix
 from spatialmem.types import Frame, Intrinsics
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from spatialmem.errors import FormatError, InputError
-from spatialmem.sources._io import read_depth_mm, read_png16, read_rgb
+from spatialmem.sources.files import read_depth_mm, read_png16, read_rgb
 from spatialmem.types import Frame, Intrinsics, check_intrinsics, check_pose
 
 

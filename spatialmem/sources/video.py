@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from spatialmem.errors import FormatError, InputError, require_package
-from spatialmem.sources._io import DEFAULT_HFOV_DEG, check_fov, resolve_intrinsics
+from spatialmem.sources.files import DEFAULT_HFOV_DEG, check_fov, resolve_intrinsics
 from spatialmem.types import Frame, Intrinsics
 
 

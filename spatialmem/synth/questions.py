@@ -31,6 +31,7 @@ from spatialmem.geometry.directions import (
     classify_turn,
     view_angle_deg,
 )
+from spatialmem.question_types import DIRECTION_SCHEMES, QUESTION_TYPES, REL_DIRECTION_TYPES
 from spatialmem.synth import templates as T
 from spatialmem.synth.routes import FloorGrid, RouteConfig, RoutePlanner, turn_ok
 
@@ -301,13 +302,6 @@ def _rel_distance(s: _Scene, rng: random.Random, cfg: QuestionConfig):
 
 
 # ---------------------------------------------------------------------------- relative direction
-_DIRECTION_TYPES = {
-    "object_rel_direction_easy": ("left_right", T.DIRECTION_EASY),
-    "object_rel_direction_medium": ("left_right_back", T.DIRECTION_MEDIUM),
-    "object_rel_direction_hard": ("quadrant", T.DIRECTION_HARD),
-}
-
-
 def direction_label(a: SceneObject, b: SceneObject, c: SceneObject, scheme: str, cfg: QuestionConfig,
                     cache: dict | None = None) -> str | None:
     """The answer label of "standing by a facing b, where is c" under ``scheme``, or None when rejected.
@@ -344,7 +338,7 @@ def view_angles(a: SceneObject, b: SceneObject, c: SceneObject) -> tuple[float, 
 
 
 def _direction(qtype: str):
-    scheme, template = _DIRECTION_TYPES[qtype]
+    scheme, template = DIRECTION_SCHEMES[qtype], T.DIRECTION_TEMPLATES[qtype]
 
     def gen(s: _Scene, rng: random.Random, cfg: QuestionConfig):
         uniq = s.unique
@@ -575,9 +569,7 @@ _GENERATORS = {
     "object_abs_distance": _abs_distance,
     "room_size_estimation": _room_size,
     "object_rel_distance": _rel_distance,
-    "object_rel_direction_easy": _direction("object_rel_direction_easy"),
-    "object_rel_direction_medium": _direction("object_rel_direction_medium"),
-    "object_rel_direction_hard": _direction("object_rel_direction_hard"),
+    **{qtype: _direction(qtype) for qtype in REL_DIRECTION_TYPES},
     "obj_appearance_order": _appearance,
     "route_planning": _route,
 }
@@ -593,7 +585,7 @@ def generate_questions(scene: dict, seed: int, config: QuestionConfig | None = N
 
     Returns:
         Rows ``{id, dataset, scene_name, question_type, question, options, ground_truth}`` grouped by
-        question type in :data:`templates.QUESTION_TYPES` order; ``id`` is ``"<scene_name>-<k>"``.
+        question type in :data:`spatialmem.question_types.QUESTION_TYPES` order; ``id`` is ``"<scene_name>-<k>"``.
 
     Raises:
         FormatError: the scene dict does not follow the scene.json contract.
@@ -601,7 +593,7 @@ def generate_questions(scene: dict, seed: int, config: QuestionConfig | None = N
     cfg = config or QuestionConfig()
     s = _Scene(scene)
     rows: list[dict] = []
-    for qtype in T.QUESTION_TYPES:
+    for qtype in QUESTION_TYPES:
         rng = random.Random(f"{int(seed)}:{qtype}")
         for question, options, truth in _GENERATORS[qtype](s, rng, cfg):
             rows.append({"id": f"{s.name}-{len(rows):04d}", "dataset": T.DATASET, "scene_name": s.name,

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from spatialmem.geometry.boxes import BOX_EDGES, CORNER_SIGNS
 from spatialmem.synth.mesh import SceneMesh, ray_box_hits, shade_np, to_uint8
 from spatialmem.synth.render_gl import NEAR
 from spatialmem.types import Intrinsics, check_pose
-
-_SIGNS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], np.float64)
-_EDGES = np.array([(i, j) for i in range(8) for j in range(i + 1, 8) if np.sum(_SIGNS[i] != _SIGNS[j]) == 1])
 
 
 class CPURenderer:
@@ -84,15 +82,15 @@ class CPURenderer:
     @staticmethod
     def _window(K, R, eye, center, axes, half):
         """Pixel rows/cols [r0, r1) x [c0, c1) that can see the box, or None if it is out of view."""
-        corners = center + (_SIGNS * half) @ axes
+        corners = center + (CORNER_SIGNS * half) @ axes
         pc = (corners - eye) @ R  # camera coordinates
         z = pc[:, 2]
         if np.all(z <= NEAR):
             return None
         if np.any(z <= NEAR):  # straddles the near plane: clip the box edges against it
-            za, zb = z[_EDGES[:, 0]], z[_EDGES[:, 1]]
+            za, zb = z[BOX_EDGES[:, 0]], z[BOX_EDGES[:, 1]]
             cross = (za - NEAR) * (zb - NEAR) < 0
-            a, b = pc[_EDGES[cross, 0]], pc[_EDGES[cross, 1]]
+            a, b = pc[BOX_EDGES[cross, 0]], pc[BOX_EDGES[cross, 1]]
             t = (NEAR - za[cross]) / (zb[cross] - za[cross])
             pc = np.concatenate([pc[z > NEAR], a + t[:, None] * (b - a)], axis=0)
             z = np.maximum(pc[:, 2], NEAR)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-# The ten VSI-Bench question types are defined once, beside the scoring rules.
-from spatialmem.bench.metrics import NUMERIC_TYPES, QUESTION_TYPES  # noqa: F401
+from spatialmem.question_types import REL_DIRECTION_TYPES
 
 DATASET = "spatialmem-synth"
 
@@ -43,6 +42,9 @@ DIRECTION_HARD = (
     "back-right? The directions refer to the quadrants of a Cartesian plane (if I am standing at the origin and "
     "facing along the positive y-axis)."
 )
+#: The phrasing of each relative-direction question type (:data:`spatialmem.question_types.REL_DIRECTION_TYPES`).
+DIRECTION_TEMPLATES: dict[str, str] = dict(zip(REL_DIRECTION_TYPES, (DIRECTION_EASY, DIRECTION_MEDIUM, DIRECTION_HARD),
+                                               strict=True))
 APPEARANCE_ORDER = (
     "What will be the first-time appearance order of the following categories in the video: {a}, {b}, {c}, {d}?"
 )

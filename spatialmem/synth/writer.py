@@ -114,11 +114,13 @@ def make_renderer(name: str, mesh: SceneMesh):
         return registry.build("renderer", "cpu", mesh)
 
 
-def _save_jpeg(path: Path, rgb: np.ndarray) -> None:
+def save_jpeg(path: Path, rgb: np.ndarray) -> None:
+    """Write (H, W, 3) uint8 colour as a quality-95 JPEG (one function, so tests can simulate a failed write)."""
     Image.fromarray(rgb).save(path, "JPEG", quality=95, subsampling=0, optimize=False)
 
 
-def _save_png16(path: Path, arr: np.ndarray) -> None:
+def save_png16(path: Path, arr: np.ndarray) -> None:
+    """Write (H, W) integers as a 16-bit PNG (depth in mm, instance ids)."""
     Image.fromarray(arr.astype(np.uint16)).save(path, "PNG", compress_level=1)
 
 
@@ -159,13 +161,8 @@ class _Video:
 
 
 def _questions(scene: dict, seed: int) -> list[dict]:
-    try:
-        from spatialmem.synth.questions import generate_questions
-    except ModuleNotFoundError as exc:
-        if exc.name != "spatialmem.synth.questions":
-            raise
-        warnings.warn("spatialmem.synth.questions is missing: questions.jsonl left empty", RuntimeWarning, stacklevel=2)
-        return []
+    from spatialmem.synth.questions import generate_questions
+
     return generate_questions(scene, seed)
 
 
@@ -215,9 +212,9 @@ def _write_into(tmp: Path, seed: int, config: SynthConfig, progress) -> None:
                     if first.get(int(oid), 0) is None:
                         first[int(oid)] = i
                 stem = f"{i:06d}"
-                futures.append(pool.submit(_save_jpeg, tmp / "rgb" / f"{stem}.jpg", rgb))
-                futures.append(pool.submit(_save_png16, tmp / "depth" / f"{stem}.png", depth_to_mm(depth)))
-                futures.append(pool.submit(_save_png16, tmp / "instance" / f"{stem}.png", inst))
+                futures.append(pool.submit(save_jpeg, tmp / "rgb" / f"{stem}.jpg", rgb))
+                futures.append(pool.submit(save_png16, tmp / "depth" / f"{stem}.png", depth_to_mm(depth)))
+                futures.append(pool.submit(save_png16, tmp / "instance" / f"{stem}.png", inst))
                 futures.append(vpool.submit(video.add, rgb))
                 rows.append({"index": i, "timestamp_s": round(i / fps, 6),
                              "world_from_camera": [[round(float(v), 9) for v in r] for r in spec.poses[i]],

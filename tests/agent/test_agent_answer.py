@@ -72,3 +72,35 @@ def test_format_answer_accepts_only_the_questions_option_letters():
     assert format_answer("C", q) == "C"  # returned as written (scores 0), never turned into a valid-looking pick
     assert format_answer("x.", q) == "x."
     assert format_answer("b", Question("x", ("left", "right"))) == "B"  # letters by position when absent
+
+
+def test_a_failure_keeps_its_exception_for_the_command_line(memory):
+    """The record carries the exception itself (its class and exit code), not only a kind string."""
+    from spatialmem.errors import PlanningError, ProgramError, ProgramRuntimeError
+
+    strict = TemplatePlanner(resolve_duplicates=False)
+    cases = [(Question(T.SIZE.format(category="chair")), strict, ProgramRuntimeError, 7),
+             (Question(T.SIZE.format(category="unicorn")), TemplatePlanner(), ProgramError, 6),
+             (Question("Why?"), TemplatePlanner(), PlanningError, 8)]
+    for question, planner, cls, code in cases:
+        rec = answer_question(question, memory, planner)
+        assert not rec.ok and isinstance(rec.failure, cls) and rec.failure.exit_code == code, rec
+        assert "failure" not in rec.to_dict()  # the exception is not serialised
+    ok = answer_question(Question(T.SIZE.format(category="chair")), memory, TemplatePlanner())
+    assert ok.ok and ok.failure is None
+
+
+def test_a_deeply_nested_program_is_a_check_failure_not_an_internal_error(memory):
+    """ask / eval answer through answer_question: nesting beyond the limit is a diagnostic (repairable)."""
+    from spatialmem.agent.base import Plan
+    from spatialmem.errors import ProgramError
+
+    class Deep:
+        name = "deep"
+
+        def plan(self, question, summary=None, memory=None):
+            return Plan("answer(" + "abs(1," * 330 + "1" + ")" * 330 + ")", "deep")
+
+    rec = answer_question(Question("How deep?"), memory, Deep())
+    assert not rec.ok and rec.error_kind == "check" and isinstance(rec.failure, ProgramError)
+    assert "nested deeper" in rec.error

@@ -203,3 +203,28 @@ def test_accepted_program_runs_once(chat_server, memory, tmp_path, monkeypatch):
     assert rec.ok and rec.program == GOOD
     assert len(runs) == 1  # the dry run's result is reused, not run a second time
     assert rec.answer == real(dsl.parse(GOOD), memory).answer_text
+
+
+def test_every_command_takes_its_llm_and_planner_defaults_from_the_config_dataclasses():
+    """--llm-* and --max-repairs defaults are LLMConfig's / PlannerConfig's, in ask, eval, vsibench and serve."""
+    import dataclasses
+
+    import typer
+
+    from spatialmem.cli import app
+
+    llm = {f.name: f.default for f in dataclasses.fields(LLMConfig)}
+    option_field = {"llm_base_url": "base_url", "llm_api_key_env": "api_key_env", "llm_temperature": "temperature",
+                    "llm_timeout": "timeout_s", "llm_retries": "max_retries", "llm_backoff": "backoff",
+                    "llm_grammar": "grammar", "llm_max_tokens": "max_tokens"}
+    root = typer.main.get_command(app)
+    seen = {}
+    for name in ("ask", "eval", "vsibench", "serve"):
+        for p in root.commands[name].params:
+            if p.name in option_field:
+                assert p.default == llm[option_field[p.name]], (name, p.name, p.default)
+                seen.setdefault(name, set()).add(p.name)
+            elif p.name == "max_repairs":
+                assert p.default == PlannerConfig().max_repairs, name
+    assert seen["ask"] == seen["eval"] == set(option_field) and {"llm_timeout", "llm_retries"} <= seen["vsibench"]
+    assert {"llm_base_url", "llm_api_key_env"} <= seen["serve"]

@@ -18,11 +18,12 @@ from spatialmem import sources
 from spatialmem.agent.answer import answer_question
 from spatialmem.agent.template import TemplatePlanner
 from spatialmem.bench.data import load_questions
-from spatialmem.bench.metrics import MC_TYPES, score_prediction
+from spatialmem.bench.metrics import score_prediction
 from spatialmem.bench.runner import EvalConfig, run_eval
 from spatialmem.geometry.boxes import OrientedBox
 from spatialmem.memory import builder, store
 from spatialmem.memory.scene import ObjectInstance, Room, SceneMemory
+from spatialmem.question_types import MC_TYPES
 from spatialmem.synth import writer
 
 

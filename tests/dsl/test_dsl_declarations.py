@@ -70,7 +70,7 @@ def test_codes_are_named_once_and_r404_is_split():
 
 def test_render_range_comes_from_the_declaration(living):
     side = OPS["render"].params[1].range
-    assert isinstance(side, Range) and side is rendering._SIDE and (side.lo, side.hi) == (16, 2048)
+    assert isinstance(side, Range) and side is rendering.IMAGE_SIDE and (side.lo, side.hi) == (16, 2048)
     src = 'v = stand_at(the("sofa"), facing=the("tv"))\nanswer(render(v, width={w}))'
     (d,) = check(parse(src.format(w=5000)), living)
     assert d.code == D.LIMITS and "16..2048 pixels" in d.message
@@ -134,7 +134,7 @@ def test_deadline_holds_inside_long_operations():
 
 
 def test_long_sort_is_stopped_at_the_time_limit():
-    mem = _grid_memory(3000)
+    mem = _grid_memory(30000)  # box distances are one vectorized pass; the sort's loop over 30k objects is long
     src = 'answer(sort_by(all_objects(), key="distance", to=object(1), descending=true))'
     t0 = time.perf_counter()
     with pytest.raises(ProgramRuntimeError) as info:

@@ -142,6 +142,7 @@ def test_ingest_uses_builder_contract_and_writes_memory(tmp_path, monkeypatch, c
 
     import spatialmem.sources
     from spatialmem.memory.annotations import parse_annotations
+    from spatialmem.perception.base import GeometryConfig, InstancesConfig
 
     calls = {}
 
@@ -174,7 +175,7 @@ def test_ingest_uses_builder_contract_and_writes_memory(tmp_path, monkeypatch, c
     capsys.readouterr()
     assert main(["ingest", str(tmp_path / "src"), "--out", str(out), "--window", "4", "--keyframes", "9",
                  "--geometry", "given", "--instances", "given"]) == 0  # (the default, auto, needs frames to look at)
-    assert calls["config"] == {"window": 4, "keyframes": 9, "geometry": "given", "instances": "given",
-                               "geometry_options": {}, "instances_options": {}}
+    assert calls["config"] == {"window": 4, "keyframes": 9, "geometry": GeometryConfig("given"),
+                               "instances": InstancesConfig("given")}
     assert calls["progress"] and "3 instances" in capsys.readouterr().out
     assert len(load_memory(out).instances) == 3

@@ -12,6 +12,7 @@ from spatialmem.geometry.boxes import iou_3d
 from spatialmem.geometry.se3 import look_at
 from spatialmem.memory.builder import BuilderConfig, MemoryBuilder, build_memory
 from spatialmem.memory.lift import LiftConfig, lift_detections
+from spatialmem.perception.base import GeometryConfig, InstancesConfig
 from spatialmem.types import Detection2D
 
 _spec = importlib.util.spec_from_file_location("mem_scene_kit", Path(__file__).with_name("mem_scene_kit.py"))
@@ -191,7 +192,7 @@ def test_object_seen_piecewise_in_different_frames_is_merged_but_covisible_neigh
 
 def test_noisy_depth_still_gives_one_instance_per_object(orbit_frames):
     w, frames = orbit_frames
-    cfg = dataclasses.replace(CFG, geometry="fake", geometry_options={"depth_noise_m": 0.01, "seed": 3},
+    cfg = dataclasses.replace(CFG, geometry=GeometryConfig("fake", options={"depth_noise_m": 0.01, "seed": 3}),
                               box_trim_fraction=0.01)
     mem = build_memory(frames, cfg)
     assert sorted(i.category for i in mem.instances) == ["chair", "chair", "table"]
@@ -208,12 +209,14 @@ def test_features_keep_geometrically_overlapping_observations_apart(orbit_frames
     canned = {0: [Detection2D(0, "chair", m0, 1.0, a)], 1: [Detection2D(1, "chair", m1, 1.0, b)],
               2: [Detection2D(2, "chair", m0, 1.0, a)]}
     seq = [f0, f1, dataclasses.replace(f0, index=2, timestamp_s=0.2)]
-    cfg = dataclasses.replace(CFG, instances="fake", instances_options={"detections": canned}, min_observations=1)
+    cfg = dataclasses.replace(CFG, instances=InstancesConfig("fake", options={"detections": canned}),
+                              min_observations=1)
     mem = build_memory(seq, cfg)
     assert len(mem.instances) == 2
     assert sorted(i.n_observations for i in mem.instances) == [1, 2]
     same = {0: canned[0], 1: [Detection2D(1, "chair", m1, 1.0, a)]}
-    mem2 = build_memory(seq[:2], dataclasses.replace(cfg, instances_options={"detections": same}))
+    mem2 = build_memory(seq[:2], dataclasses.replace(cfg, instances=InstancesConfig("fake",
+                                                                                  options={"detections": same})))
     assert len(mem2.instances) == 1 and mem2.instances[0].feature is not None
 
 
@@ -255,3 +258,24 @@ def test_first_seen_counts_only_sightings_not_border_slivers(orbit_frames):
     # with a huge threshold nothing is ever "sighted": the first observation of any size is the fallback
     mem_any = build_memory(frames, dataclasses.replace(CFG, sighting_min_fraction=1.0))
     assert min(i.first_seen_s for i in mem_any.instances) == frames[0].timestamp_s
+
+
+def test_builder_config_holds_the_backend_configs_with_their_one_set_of_defaults(orbit_frames):
+    """BuilderConfig nests GeometryConfig/InstancesConfig (no flat copies of their fields); the memory's
+    metadata keeps the backend *names* as strings and the provenance keeps ``backend`` + ``options``."""
+    _, frames = orbit_frames
+    assert BuilderConfig().geometry == GeometryConfig() and BuilderConfig().instances == InstancesConfig()
+    assert not {"geometry_options", "instances_options", "min_mask_pixels"} & {
+        f.name for f in dataclasses.fields(BuilderConfig)}
+    with pytest.raises(TypeError, match=r"geometry=GeometryConfig\('fake'\)"):
+        BuilderConfig(geometry="fake")
+    cfg = dataclasses.replace(CFG, instances=InstancesConfig("given", min_pixels=10**9))
+    b = MemoryBuilder(cfg)
+    assert b.detector.config is cfg.instances  # the builder hands the config on, not a re-packed copy
+    b.step(frames[0])
+    assert b.n_instances == 0  # min_pixels reached the backend
+    mem = build_memory(frames[:2], dataclasses.replace(
+        CFG, geometry=GeometryConfig("fake", options={"seed": 1})))
+    assert mem.metadata["geometry"] == "fake" and mem.metadata["instances"] == "given"
+    assert mem.metadata["perception"]["geometry"]["backend"] == "fake"
+    assert mem.metadata["perception"]["geometry"]["options"] == {"seed": 1}

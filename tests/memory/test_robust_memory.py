@@ -17,6 +17,7 @@ from spatialmem.memory.builder import BuilderConfig, MemoryBuilder, build_memory
 from spatialmem.memory.instance_state import InstanceState
 from spatialmem.memory.lift import LiftConfig, fit_box_surface, lift_detections
 from spatialmem.memory.robust import ROBUST_GEOMETRY, fit_box_trimmed, robust_config
+from spatialmem.perception.base import GeometryConfig, InstancesConfig
 from spatialmem.types import Detection2D
 
 _spec = importlib.util.spec_from_file_location("mem_scene_kit", Path(__file__).with_name("mem_scene_kit.py"))
@@ -25,6 +26,7 @@ if not hasattr(kit, "World"):
     _spec.loader.exec_module(kit)
 
 CFG = BuilderConfig(lift=LiftConfig(stride=1), maintenance_every=5)
+NOISY_GEO, NOISY_INST = GeometryConfig("noisy"), InstancesConfig("noisy")
 TRUTH = OrientedBox.from_yaw([1.0, 2.0, 0.4], [1.0, 0.6, 0.8], 0.3)
 
 
@@ -161,7 +163,7 @@ def canned(frames, flicker: dict[int, str] | None = None, extra: dict[int, list]
 def test_label_flicker_is_absorbed_into_the_object_as_votes(orbit):
     _, frames = orbit
     dets = canned(frames, flicker={3: "sofa", 7: "sofa", 11: "sofa"})
-    cfg = dataclasses.replace(CFG, instances="fake", instances_options={"detections": dets})
+    cfg = dataclasses.replace(CFG, instances=InstancesConfig("fake", options={"detections": dets}))
     exact = build_memory(frames, cfg)
     assert sorted(i.category for i in exact.instances) == ["chair", "chair", "sofa", "table"]  # the ghost sofa
     mem = build_memory(frames, dataclasses.replace(cfg, robust="on"))
@@ -178,7 +180,7 @@ def test_false_positive_seen_twice_is_not_in_the_robust_snapshot(orbit):
     again = dataclasses.replace(frames[0], index=16, timestamp_s=1.6)  # the camera comes back to its start
     seq = frames + [again]
     dets = canned(seq, extra={0: [Detection2D(0, "box", fp)], 16: [Detection2D(16, "box", fp)]})
-    cfg = dataclasses.replace(CFG, instances="fake", instances_options={"detections": dets})
+    cfg = dataclasses.replace(CFG, instances=InstancesConfig("fake", options={"detections": dets}))
     assert "box" in {i.category for i in build_memory(seq, cfg).instances}  # exact settings keep it (2 views)
     mem = build_memory(seq, dataclasses.replace(cfg, robust="on"))
     assert sorted(i.category for i in mem.instances) == ["chair", "chair", "table"]
@@ -187,14 +189,14 @@ def test_false_positive_seen_twice_is_not_in_the_robust_snapshot(orbit):
 def test_robust_settings_follow_the_backends_exact_flag():
     given = MemoryBuilder(BuilderConfig())
     assert given.robust == {"geometry": False, "instances": False} and given.config == BuilderConfig()
-    noisy_geo = MemoryBuilder(BuilderConfig(geometry="noisy", instances="given"))
+    noisy_geo = MemoryBuilder(BuilderConfig(geometry=GeometryConfig("noisy")))
     assert noisy_geo.robust == {"geometry": True, "instances": False}
     assert noisy_geo.config.lift.depth_median == ROBUST_GEOMETRY["lift.depth_median"]
     assert noisy_geo.config.min_observations == BuilderConfig().min_observations  # an instances setting
-    noisy = MemoryBuilder(BuilderConfig(geometry="noisy", instances="noisy", min_observations=1))
+    noisy = MemoryBuilder(BuilderConfig(geometry=NOISY_GEO, instances=NOISY_INST, min_observations=1))
     assert noisy.config.min_observations == 1  # a setting the caller changed is kept
     assert noisy.config.association.absorb_overlap > 0
-    off = MemoryBuilder(BuilderConfig(geometry="noisy", instances="noisy", robust="off"))
+    off = MemoryBuilder(BuilderConfig(geometry=NOISY_GEO, instances=NOISY_INST, robust="off"))
     assert off.robust == {"geometry": False, "instances": False} and off.config.lift == LiftConfig()
     with pytest.raises(InputError, match="robust"):
         robust_config(BuilderConfig(robust="maybe"), True, True)

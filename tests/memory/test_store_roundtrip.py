@@ -144,7 +144,7 @@ def test_failure_mid_save_keeps_previous_memory(tmp_path, monkeypatch):
     save_memory(old, tmp_path / "mem")
     before = snapshot_files(tmp_path / "mem")
     calls = {"n": 0}
-    real = store._write_npy
+    real = store.write_npy
 
     def flaky(path, array):
         calls["n"] += 1
@@ -152,7 +152,7 @@ def test_failure_mid_save_keeps_previous_memory(tmp_path, monkeypatch):
             raise OSError(28, "No space left on device")
         real(path, array)
 
-    monkeypatch.setattr(store, "_write_npy", flaky)
+    monkeypatch.setattr(store, "write_npy", flaky)
     with pytest.raises(StoreError, match="No space left"):
         save_memory(make_memory(1), tmp_path / "mem")
     assert calls["n"] == 3
@@ -184,7 +184,7 @@ def test_interrupt_mid_save_leaves_no_temp_and_no_target(tmp_path, monkeypatch):
     def boom(path, array):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(store, "_write_npy", boom)
+    monkeypatch.setattr(store, "write_npy", boom)
     with pytest.raises(KeyboardInterrupt):
         save_memory(make_memory(), tmp_path / "mem")
     assert list(tmp_path.iterdir()) == []

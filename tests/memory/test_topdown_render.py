@@ -80,12 +80,12 @@ def test_tilted_box_footprint_is_its_convex_outline():
     from scipy.spatial import ConvexHull
 
     from spatialmem.geometry.boxes import polygon_area
-    from spatialmem.memory.topdown import _footprint
+    from spatialmem.memory.topdown import footprint_xy
 
     c, s = np.cos(0.4), np.sin(0.4)
     tilt = np.array([[1.0, 0.0, 0.0], [0.0, c, s], [0.0, -s, c]])  # rolled about x: not gravity-aligned
     box = OrientedBox([1.0, 2.0, 0.5], [1.2, 0.6, 0.8], tilt)
-    outline = _footprint(box)
+    outline = footprint_xy(box)
     hull = ConvexHull(box.corners()[:, :2])
     assert len(outline) == len(hull.vertices)
     assert polygon_area(outline) == pytest.approx(hull.volume)

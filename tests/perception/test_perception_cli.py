@@ -86,8 +86,9 @@ def test_backends_lists_every_backend_with_extra_and_how_to_get_it(tmp_path, cap
         assert main(["backends"]) == 0
         table = capsys.readouterr().out
     finally:
-        registry._REGISTRY.pop(("geometry", "zz-test"))
-    for kind in ("geometry", "instances", "planner", "renderer"):
+        registry.unregister("geometry", "zz-test")
+    assert "zz-test" not in registry.names("geometry")
+    for kind in ("geometry", "instances", "planner", "renderer", "executor", "source"):
         for name in registry.names(kind):
             assert (kind, name) in rows
     missing = rows[("geometry", "zz-test")]

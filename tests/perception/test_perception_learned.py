@@ -214,10 +214,11 @@ def test_learned_backends_through_the_builder_record_provenance(model_dir):
     rng = np.random.default_rng(0)  # textured images: the random tiny detector saturates on flat colours
     frames = [dataclasses.replace(f, rgb=rng.integers(0, 255, f.rgb.shape, dtype=np.uint8))
               for f in kit.frames(w, kit.orbit_poses([2.5, 2.0], 1.5, 4), kit.small_K(64, 48))]
-    cfg = BuilderConfig(geometry="depth", instances="open-vocab", min_observations=1, min_mask_pixels=1,
-                        min_instance_points=1, geometry_options={"model_dir": str(model_dir), "batch_size": 4},
-                        instances_options={"model_dir": str(model_dir), "threshold": 0.0, "vocabulary": ["table"],
-                                           "segmenter": "none"})
+    cfg = BuilderConfig(geometry=GeometryConfig("depth", options={"model_dir": str(model_dir), "batch_size": 4}),
+                        instances=InstancesConfig("open-vocab", min_pixels=1,
+                                                  options={"model_dir": str(model_dir), "threshold": 0.0,
+                                                           "vocabulary": ["table"], "segmenter": "none"}),
+                        min_observations=1, min_instance_points=1)
     b = MemoryBuilder(cfg)
     assert b.batch_size == 4
     b.step_batch(frames)

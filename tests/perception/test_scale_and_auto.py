@@ -89,3 +89,18 @@ def test_fusion_leaves_out_objects_that_contradict_the_camera_height():
     est = fuse((0.0, 0.08), (np.log(0.7), 0.03, 5))  # 30 % apart, 2 sigma is about 17 %
     assert est.objects_rejected and est.scale == pytest.approx(1.0) and est.object_scale == pytest.approx(0.7)
     assert not fuse((0.0, 0.08), (np.log(0.95), 0.03, 5)).objects_rejected
+
+
+def test_intrinsics_mode_is_set_on_a_copy_of_the_sfm_config_only():
+    from spatialmem.perception.base import GeometryConfig
+
+    class Video:
+        intrinsics_known = False
+
+    given = GeometryConfig("given")
+    assert auto.with_intrinsics_mode(given, Video()) is given
+    sfm = GeometryConfig("sfm", options={"max_keyframes": 5})
+    got = auto.with_intrinsics_mode(sfm, Video())
+    assert got.options == {"max_keyframes": 5, "known_intrinsics": False} and sfm.options == {"max_keyframes": 5}
+    user = GeometryConfig("sfm", options={"known_intrinsics": True})
+    assert auto.with_intrinsics_mode(user, Video()).options == {"known_intrinsics": True}

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from spatialmem.memory.builder import BuilderConfig, build_memory
+from spatialmem.perception.base import GeometryConfig
 from spatialmem.perception.sfm.poses import umeyama
 from spatialmem.sources.synthetic import SyntheticSceneSource
 from spatialmem.synth.writer import SynthConfig, write_scene
@@ -21,7 +22,7 @@ def clip(tmp_path_factory):
 def test_sfm_recovers_the_camera_track_and_metric_scale(clip):
     src = SyntheticSceneSource(clip, rgb_only=True)
     assert next(iter(src)).world_from_camera is None  # the backend sees RGB (and masks) only
-    mem = build_memory(src, BuilderConfig(geometry="sfm"))
+    mem = build_memory(src, BuilderConfig(geometry=GeometryConfig("sfm")))
     gt = {r["index"]: np.array(r["world_from_camera"]) for r in map(json.loads, open(clip / "frames.jsonl"))}
     assert len(mem.cameras) == len(gt)
     ours = np.array([c.world_from_camera[:3, 3] for c in mem.cameras])
@@ -49,4 +50,4 @@ def test_sfm_names_the_frames_when_there_is_no_motion(tmp_path):
     for i in range(8):
         Image.fromarray(img).save(tmp_path / f"{i:03d}.png")
     with pytest.raises(InputError, match=r"frames 0-7.*no camera motion"):
-        build_memory(open_source(tmp_path), BuilderConfig(geometry="sfm"))
+        build_memory(open_source(tmp_path), BuilderConfig(geometry=GeometryConfig("sfm")))

@@ -116,7 +116,7 @@ def gt_backend(tiny_scene, monkeypatch):
     monkeypatch.setitem(sys.modules, mod.__name__, mod)
     registry.register("geometry", "test-ground-truth", f"{mod.__name__}:GroundTruthGeometry")
     yield "test-ground-truth"
-    registry._REGISTRY.pop(("geometry", "test-ground-truth"), None)
+    registry.unregister("geometry", "test-ground-truth")
 
 
 def test_video_upload(tmp_path, served, tiny_scene, gt_backend):

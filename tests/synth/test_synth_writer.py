@@ -41,7 +41,7 @@ def test_existing_scene_is_kept_without_overwrite(tmp_path):
 
 def test_interrupted_write_leaves_no_half_written_scene(tmp_path, monkeypatch):
     calls = {"n": 0}
-    real = writer._save_png16
+    real = writer.save_png16
 
     def failing(path, arr):
         calls["n"] += 1
@@ -49,7 +49,7 @@ def test_interrupted_write_leaves_no_half_written_scene(tmp_path, monkeypatch):
             raise OSError("disk full (simulated)")
         real(path, arr)
 
-    monkeypatch.setattr(writer, "_save_png16", failing)
+    monkeypatch.setattr(writer, "save_png16", failing)
     with pytest.raises(OSError, match="simulated"):
         write_scene(tmp_path, 11, FAST)
     assert list(tmp_path.iterdir()) == []
@@ -62,7 +62,7 @@ def test_failed_overwrite_keeps_the_old_scene(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(writer, "_save_jpeg", boom)
+    monkeypatch.setattr(writer, "save_jpeg", boom)
     with pytest.raises(KeyboardInterrupt):
         write_scene(tmp_path, 11, FAST, overwrite=True)
     assert _digest(path) == before

@@ -15,11 +15,12 @@ from spatialmem.memory.topdown import render_topdown
 
 MAX_IMAGE_SIDE = 2048
 MAX_LOOKS = 8
-_SIDE = Range(16, MAX_IMAGE_SIDE, "pixels", resource=True)
+#: The allowed width and height of a rendered image, pixels.
+IMAGE_SIDE = Range(16, MAX_IMAGE_SIDE, "pixels", resource=True)
 
 
-@op("render", P("view", T.VIEW), P("width", T.PLAIN, Quantity(320.0), range=_SIDE),
-    P("height", T.PLAIN, Quantity(240.0), range=_SIDE), returns=T.IMAGE, section=RENDERING,
+@op("render", P("view", T.VIEW), P("width", T.PLAIN, Quantity(320.0), range=IMAGE_SIDE),
+    P("height", T.PLAIN, Quantity(240.0), range=IMAGE_SIDE), returns=T.IMAGE, section=RENDERING,
     doc="Image of the memory (points, labelled boxes) seen from a viewpoint.",
     example="look(render(v, width=320, height=240))")
 def render(ctx: Context, view: View, width: Quantity, height: Quantity) -> Image:

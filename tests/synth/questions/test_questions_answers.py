@@ -7,8 +7,8 @@ import collections
 import numpy as np
 import pytest
 
+from spatialmem.question_types import QUESTION_TYPES
 from spatialmem.synth.questions import generate_questions
-from spatialmem.synth.templates import QUESTION_TYPES
 
 
 @pytest.mark.parametrize("seed", [0, 7])

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spatialmem.errors import FormatError
+from spatialmem.question_types import NUMERIC_TYPES, QUESTION_TYPES
 from spatialmem.synth.questions import QuestionConfig, generate_questions
-from spatialmem.synth.templates import NUMERIC_TYPES, QUESTION_TYPES
 
 KEYS = {"id", "dataset", "scene_name", "question_type", "question", "options", "ground_truth"}
 

@@ -1,4 +1,4 @@
-"""Small image readers shared by the sources (PIL based); errors name the file."""
+"""Small file readers shared by the sources and the server (images, 16-bit PNG, intrinsics); errors name the file."""
 
 from __future__ import annotations
 
