@@ -21,6 +21,7 @@ kept, so scale errors count), the template planner's QA score per task and overa
 
     python benchmarks/bench_perception.py                       # 20 scenes x 300 frames at 640x480
     python benchmarks/bench_perception.py --scenes 4 --frames 120 --size 320x240 --json out.json --plot out.png
+    python benchmarks/bench_perception.py --scenes 3 --frames 240 --fps 30 --size 320x240 --settings rgb-only
 """
 
 from __future__ import annotations
@@ -129,6 +130,8 @@ def run_setting(scene: Path, setting: tuple[str, str, str, str | None]) -> dict:
     eval_memory = memory
     if sfm:
         tr = _track_errors(memory, scene)
+        row.update(stage_s={k: v for k, v in sfm["timings_s"].items() if k != "sfm"},
+                   keyframes=sfm["n_keyframes"], localized=sfm.get("n_localized_keyframes", 0))
         row.update(ate_m=tr["ate_m"], scale_error=tr["scale_error"], registered=sfm["registered_fraction"],
                    segments=sfm["n_segments"], geometry_s=sfm["timings_s"].get("sfm", 0.0)
                    + sfm["timings_s"].get("sparse_depth", 0.0))
@@ -231,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--frames", type=int, default=300)
     ap.add_argument("--size", default="640x480")
+    ap.add_argument("--fps", type=float, default=10.0,
+                    help="capture rate of the rendered walkthroughs (phone video: 30; the same walk in more frames)")
     ap.add_argument("--settings", nargs="*", help="only settings whose name starts with these")
     ap.add_argument("--scene-dir", type=Path, help="reuse / keep scenes here (default: a temp folder)")
     ap.add_argument("--json", type=Path, help="write every per-scene row and the summary here")
@@ -247,17 +252,21 @@ def main(argv: list[str] | None = None) -> int:
         for seed in range(args.first_seed, args.first_seed + args.scenes):
             scene = root / f"scene_{seed:05d}"
             if not (scene / "scene.json").is_file():
-                scene = write_scene(root, seed, SynthConfig(num_frames=args.frames, width=w, height=h))
+                scene = write_scene(root, seed, SynthConfig(num_frames=args.frames, width=w, height=h,
+                                                                    fps=args.fps))
             for s in settings:
                 row = run_setting(scene, s)
                 rows.append(row)
                 extra = "" if "ate_m" not in row else (
                     f" registered {row['registered']:.2f} ATE {100 * row['ate_m']:.1f} cm "
-                    f"scale {100 * row['scale_error']:+.1f} %")
+                    f"scale {100 * row['scale_error']:+.1f} % ({row['keyframes']} keyframes, "
+                    f"{row['localized']} localized; "
+                    "frames/s per stage: " + ", ".join(f"{k.removeprefix('sfm_')} {row['frames'] / max(v, 1e-9):.1f}"
+                                                       for k, v in row["stage_s"].items()) + ")")
                 print(f"  seed {seed} {s[0]}: {row['frames'] / row['total_s']:.1f} frames/s, "
                       f"R@.25 {row['recall_25']:.2f}{extra}", flush=True)
     lines = summarize(rows)
-    print(f"\n{args.scenes} scenes x {args.frames} frames at {w}x{h}")
+    print(f"\n{args.scenes} scenes x {args.frames} frames at {w}x{h}, {args.fps:g} frames/s")
     print_table(lines)
     if args.json:
         args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "rows": rows,

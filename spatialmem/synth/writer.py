@@ -28,6 +28,7 @@ from PIL import Image
 from spatialmem import registry
 from spatialmem.errors import InputError, MissingDependencyError, RenderError, require_package
 from spatialmem.fsutil import swap_into_place, sweep_stale_partials, temp_sibling
+from spatialmem.sources.video import FOCAL_35MM_TAGS, FULL_FRAME_DIAGONAL_MM
 from spatialmem.synth import catalog
 from spatialmem.synth.camera_path import camera_path
 from spatialmem.synth.layout import layout_room
@@ -132,10 +133,12 @@ def depth_to_mm(depth_m: np.ndarray) -> np.ndarray:
 class _Video:
     """H.264 writer with fixed settings (deterministic output)."""
 
-    def __init__(self, path: Path, width: int, height: int, fps: float) -> None:
+    def __init__(self, path: Path, width: int, height: int, fps: float, focal_35mm: float | None = None) -> None:
         av = require_package("av", "video", "writing video.mp4")
         self.av = av
-        self.container = av.open(str(path), mode="w", format="mp4")
+        self.container = av.open(str(path), mode="w", format="mp4", options={"movflags": "use_metadata_tags"})
+        if focal_35mm is not None:  # as phones record it, so that a reader of video.mp4 alone knows the camera
+            self.container.metadata[FOCAL_35MM_TAGS[0]] = f"{focal_35mm:.3f}"
         rate = Fraction(fps).limit_denominator(1000)
         self.stream = self.container.add_stream("libx264", rate=rate)
         self.stream.width, self.stream.height, self.stream.pix_fmt = width, height, "yuv420p"
@@ -200,7 +203,8 @@ def _write_into(tmp: Path, seed: int, config: SynthConfig, progress) -> None:
     n_obj = len(spec.objects)
     first: dict[int, int | None] = {o.id: None for o in spec.objects}
     renderer = make_renderer(config.renderer, mesh)
-    video = _Video(tmp / "video.mp4", K.width, K.height, fps)
+    video = _Video(tmp / "video.mp4", K.width, K.height, fps,
+                   focal_35mm=K.fx * FULL_FRAME_DIAGONAL_MM / float(np.hypot(K.width, K.height)))
     rows = []
     try:
         with ThreadPoolExecutor(max(1, config.workers)) as pool, ThreadPoolExecutor(1) as vpool:

@@ -229,3 +229,22 @@ def test_learned_backends_through_the_builder_record_provenance(model_dir):
     assert len(p["instances"]["models"]) == 1 and p["instances"]["vocabulary"] == ["table"]
     assert {"torch", "transformers"} <= set(p["libraries"])
     assert mem.instances and all(i.category == "table" and i.feature is not None for i in mem.instances)
+
+
+def test_sfm_hands_on_learned_depth_aligned_to_its_sparse_points(model_dir):
+    from spatialmem.perception.sfm.backend import SfmGeometry
+
+    sfm = SfmGeometry(GeometryConfig(name="sfm", options={"depth": {"model_dir": str(model_dir / "relative-depth")}}))
+    f = frame(7)
+    pred = sfm._depth.predict([f.rgb])[0]  # relative: inverse depth up to scale and shift
+    rng = np.random.default_rng(2)
+    sparse = np.zeros_like(pred)
+    rows, cols = rng.integers(0, 30, 120), rng.integers(0, 40, 120)
+    sparse[rows, cols] = 1.0 / (0.5 * pred[rows, cols] + 0.2)  # the SfM points, metric
+    anchored = dataclasses.replace(f, depth_m=sparse, depth_intrinsics=f.intrinsics)
+    bare = dataclasses.replace(frame(8), depth_m=np.zeros_like(pred), depth_intrinsics=f.intrinsics)
+    out = [(0, anchored), (1, bare)]
+    assert sfm._learned_depth(out) == [True, False]  # no anchors: left to densify (a relative model cannot run)
+    np.testing.assert_allclose(out[0][1].depth_m, 1.0 / (0.5 * pred + 0.2), rtol=1e-3)
+    assert out[0][1].world_from_camera is not None and out[1][1] is bare
+    assert sfm.metadata()["learned_depth"]["frames_aligned"] == 1

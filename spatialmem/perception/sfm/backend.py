@@ -52,6 +52,10 @@ class SfmOptions:
         densify: hand on depth interpolated between the sparse points (:func:`.poses.densify_depth`, at half
             resolution, never across depth edges) instead of the sparse points alone; with False an instance
             gets exactly the triangulated points whose projections fall inside its mask.
+        depth: options of the learned ``depth`` backend (e.g. ``{"model_dir": "..."}``; ``{}`` for its defaults)
+            to predict dense depth per frame, aligned to the frame's sparse SfM depth with a robust scale and
+            shift (:mod:`spatialmem.perception.depth_align`); frames it cannot align (too few anchors) fall
+            back to ``densify``. None (default): no learned depth.
         keyframes: keyframe selection; colmap: reconstruction settings.
     """
 
@@ -60,6 +64,7 @@ class SfmOptions:
     overlap_keyframes: int = 6
     min_registered: float = 0.5
     densify: bool = True
+    depth: dict[str, Any] | None = None
     keyframes: KeyframeConfig = KeyframeConfig()
     colmap: ColmapOptions = ColmapOptions()
 
@@ -96,11 +101,17 @@ class SfmGeometry:
         self.config = config or GeometryConfig(name="sfm")
         self.options = SfmOptions.from_options(self.config.options)
         self.stats: dict[str, Any] = {"n_frames": 0, "n_keyframes": 0, "n_registered_keyframes": 0, "chunks": [],
-                                      "n_segments": 0, "frames_without_pose": 0, "timings_s": {}}
+                                      "n_segments": 0, "frames_without_pose": 0, "n_localized_keyframes": 0,
+                                      "timings_s": {}}
         self._world: Sim3 | None = None  # model -> world of the current chunk
         self._height_scale: tuple[float, float] | None = None  # (log scale, log sd) of the first segment
         self._gravity: dict[str, Any] = {}
         self._intrinsics: Intrinsics | None = None
+        self._depth = None
+        if self.options.depth is not None:
+            from spatialmem.perception.depth_learned import LearnedDepthGeometry
+
+            self._depth = LearnedDepthGeometry(GeometryConfig(name="depth", options=dict(self.options.depth)))
 
     # ------------------------------------------------------------------ protocol
     def process(self, frame: Frame) -> Frame:
@@ -158,6 +169,8 @@ class SfmGeometry:
                                      "failed": model is None or registered_new < self.options.min_registered * n_new})
         self.stats["n_keyframes"] += n_new
         self.stats["n_registered_keyframes"] += registered_new
+        if model is not None:
+            self.stats["n_localized_keyframes"] += sum(1 for i in model.localized if i >= len(carry))
         if model is not None and len(model.poses) >= 2:
             self._place(model, keys, carry, last_pose)
         elif self._world is None and final:
@@ -239,14 +252,34 @@ class SfmGeometry:
             last_pose = pose
             if depth is None:
                 depth = np.zeros((K.height, K.width), np.float32)
-            DK = K
-            if self.options.densify:
-                depth = densify_depth(depth, labels=_labels(f))
-                DK = K.scaled(depth.shape[1], depth.shape[0])
-            out.append((p, dataclasses.replace(f, world_from_camera=pose, depth_m=depth, depth_intrinsics=DK)))
+            out.append((p, dataclasses.replace(f, world_from_camera=pose, depth_m=depth, depth_intrinsics=K)))
             self.stats["n_frames"] += 1
+        aligned = self._learned_depth(out)
+        if self.options.densify:
+            for k, (p, f) in enumerate(out):
+                if not aligned[k]:
+                    depth = densify_depth(f.depth_m, labels=_labels(f))
+                    DK = f.intrinsics.scaled(depth.shape[1], depth.shape[0])
+                    out[k] = (p, dataclasses.replace(f, depth_m=depth, depth_intrinsics=DK))
         self._time("sparse_depth", time.perf_counter() - t0)
         return out, last_pose
+
+    def _learned_depth(self, out: list[tuple[int, Frame]]) -> list[bool]:
+        """Replace the sparse depth of ``out``'s frames (in place) by the learned prediction aligned to it, where
+        the frame has enough anchors and the fit succeeds; returns which frames were replaced."""
+        aligned = [False] * len(out)
+        if self._depth is None:
+            return aligned
+        t0 = time.perf_counter()
+        idx = [k for k, (_, f) in enumerate(out) if np.count_nonzero(f.depth_m) >= self._depth.min_anchors]
+        if idx:
+            dense = self._depth.process_batch([out[k][1] for k in idx])
+            for k, d, fit in zip(idx, dense, self._depth.alignments[-len(idx):], strict=True):
+                if fit is not None:
+                    out[k] = (out[k][0], dataclasses.replace(d, depth_intrinsics=None))
+                    aligned[k] = True
+        self._time("learned_depth", time.perf_counter() - t0)
+        return aligned
 
     def _time(self, stage: str, dt: float) -> None:
         self.stats["timings_s"][stage] = self.stats["timings_s"].get(stage, 0.0) + dt
@@ -287,12 +320,14 @@ class SfmGeometry:
         return {
             "n_frames": s["n_frames"], "n_keyframes": s["n_keyframes"],
             "n_registered_keyframes": s["n_registered_keyframes"],
+            "n_localized_keyframes": s["n_localized_keyframes"],
             "registered_fraction": round(s["n_registered_keyframes"] / n_kf, 4),
             "n_chunks": len(s["chunks"]), "n_segments": s["n_segments"], "chunks": list(s["chunks"]),
             "frames_without_pose": s["frames_without_pose"], "gravity": dict(self._gravity),
             "known_intrinsics": self.options.known_intrinsics,
             "intrinsics": None if self._intrinsics is None else self._intrinsics.to_dict(),
             "timings_s": {k: round(v, 3) for k, v in s["timings_s"].items()},
+            "learned_depth": None if self._depth is None else self._depth.provenance(),
         }
 
 

@@ -6,11 +6,12 @@
 COLMAP's own loop detection needs a vocabulary-tree file that is not shipped), verifies them
 geometrically and runs COLMAP's incremental mapper. With known intrinsics the camera is a fixed
 ``PINHOLE``; otherwise it is ``SIMPLE_RADIAL`` started from a 60 degree guess and refined by bundle
-adjustment (self-calibration). When the first attempt registers less than ``retry_below`` of the
+adjustment (self-calibration). The mapper's models are merged into one and keyframes it left out are
+localized by absolute pose (:mod:`.merge`); when that registers less than ``retry_below`` of the
 keyframes, the mapper runs once more with relaxed initialisation and registration thresholds.
 
-Only the largest model is returned: poses are ``world_from_camera`` in the model's arbitrary
-similarity frame (OpenCV camera axes, as COLMAP's).
+One model is returned: poses are ``world_from_camera`` in the model's arbitrary similarity frame
+(OpenCV camera axes, as COLMAP's).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 from PIL import Image
 
 from spatialmem.errors import require_package
+from spatialmem.perception.sfm import merge
 from spatialmem.types import Intrinsics
 
 pycolmap = require_package("pycolmap", "sfm", "the 'sfm' geometry backend")
@@ -38,6 +40,9 @@ class ColmapOptions:
     Attributes:
         max_features: SIFT features per keyframe.
         max_image_size: keyframes are downscaled so the longer side is at most this (pixels) before SIFT.
+        upsample_below: SIFT starts one octave below the image (upsampled 2x, COLMAP's default, which finds
+            more small features) only when the longer side is below this; larger images start at their own
+            resolution, which is about 4x faster.
         overlap: each keyframe is matched with this many following keyframes.
         loop_candidates: extra pairs per keyframe from thumbnail similarity (0 disables loop matching).
         loop_min_gap: loop pairs are at least this many keyframes apart.
@@ -49,6 +54,7 @@ class ColmapOptions:
 
     max_features: int = 2048
     max_image_size: int = 640
+    upsample_below: int = 480
     overlap: int = 8
     loop_candidates: int = 2
     loop_min_gap: int = 12
@@ -60,7 +66,7 @@ class ColmapOptions:
 
 @dataclass(frozen=True, eq=False)
 class SparseModel:
-    """The largest model of a reconstruction.
+    """The merged model of a reconstruction.
 
     Attributes:
         poses: keyframe position (index into the input list) -> (4, 4) ``world_from_camera`` in the model frame.
@@ -69,6 +75,8 @@ class SparseModel:
         observations: keyframe position -> ((M, 2) float32 pixel coordinates at the input resolution,
             (M,) int64 row in ``points_xyz``) of the points that keyframe sees.
         n_images: keyframes given; timings_s: seconds per stage ("features", "matching", "mapping").
+        localized: keyframe positions posed by absolute pose from 2D-3D matches after the mapper
+            (:func:`.merge.localize`), not by the mapper itself.
     """
 
     poses: dict[int, np.ndarray]
@@ -77,6 +85,7 @@ class SparseModel:
     observations: dict[int, tuple[np.ndarray, np.ndarray]]
     n_images: int
     timings_s: dict[str, float] = field(default_factory=dict)
+    localized: set[int] = field(default_factory=set)
 
     @property
     def registered_fraction(self) -> float:
@@ -123,6 +132,11 @@ def _mapping_options(known: bool, opts: ColmapOptions, relaxed: bool):
     mo.mapper.random_seed = opts.seed
     mo.mapper.num_threads = opts.threads
     mo.triangulation.random_seed = opts.seed
+    # video: many small steps; fewer, shorter bundle adjustments cost little accuracy
+    mo.ba_global_frames_ratio = 1.3
+    mo.ba_global_points_ratio = 1.3
+    mo.ba_global_max_num_iterations = 30
+    mo.ba_local_max_num_iterations = 20
     if relaxed:
         mo.mapper.init_min_num_inliers = 50
         mo.mapper.abs_pose_min_num_inliers = 15
@@ -140,7 +154,7 @@ def reconstruct(images: list[np.ndarray], intrinsics: Intrinsics, known_intrinsi
         known_intrinsics: keep ``intrinsics`` fixed (PINHOLE) instead of self-calibrating.
 
     Returns:
-        The largest model, or None when nothing could be reconstructed.
+        The merged model, or None when nothing could be reconstructed.
     """
     opts = options or ColmapOptions()
     pycolmap.set_random_seed(opts.seed)
@@ -171,6 +185,7 @@ def reconstruct(images: list[np.ndarray], intrinsics: Intrinsics, known_intrinsi
         ext.num_threads = opts.threads
         ext.max_image_size = max(sw, sh)
         ext.sift.max_num_features = opts.max_features
+        ext.sift.first_octave = -1 if max(sw, sh) < opts.upsample_below else 0
         pycolmap.extract_features(db, img_dir, image_names=names, camera_mode=pycolmap.CameraMode.SINGLE,
                                   reader_options=reader, extraction_options=ext, device=pycolmap.Device.cpu)
         t1 = time.perf_counter()
@@ -192,47 +207,68 @@ def reconstruct(images: list[np.ndarray], intrinsics: Intrinsics, known_intrinsi
             pycolmap.match_image_pairs(db, matching_options=match, pairing_options=imported,
                                        verification_options=verify, device=pycolmap.Device.cpu)
         t2 = time.perf_counter()
-        best = None
+        best: tuple[merge.Model, object] | None = None
+        db_data = None
         for relaxed in (False, True):
             recs = pycolmap.incremental_mapping(db, img_dir, tmp / ("sparse_r" if relaxed else "sparse"),
                                                 _mapping_options(known_intrinsics, opts, relaxed))
-            for rec in recs.values():
-                if best is None or rec.num_reg_images() > best.num_reg_images():
-                    best = rec
-            if best is not None and best.num_reg_images() >= opts.retry_below * len(images):
+            if not recs:
+                continue
+            if db_data is None:
+                db_data = _read_database(db)
+            ids, keypoints, matches = db_data
+            n_kp = {i: len(k) for i, k in keypoints.items()}
+            camera = max(recs.values(), key=lambda r: r.num_reg_images()).cameras
+            camera = next(iter(camera.values()))
+            model, _ = merge.merge_models([merge.from_reconstruction(r, n_kp) for r in recs.values()], matches,
+                                          seed=opts.seed)
+            merge.localize(model, list(ids.values()), keypoints, matches, camera, seed=opts.seed)
+            if best is None or len(model.poses) > len(best[0].poses):
+                best = (model, camera)
+            if len(best[0].poses) >= opts.retry_below * len(images):
                 break
         t3 = time.perf_counter()
         if best is None:
             return None
-        return _to_model(best, names, (w, h), s, len(images),
+        return _to_model(best[0], best[1], db_data[0], db_data[1], names, (w, h), s, len(images),
                          {"features": t1 - t0, "matching": t2 - t1, "mapping": t3 - t2})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _to_model(rec, names: list[str], size: tuple[int, int], s: float, n: int, timings: dict) -> SparseModel:
-    position = {name: i for i, name in enumerate(names)}
-    pid_rows: dict[int, int] = {}
-    xyz = []
-    for pid, p in rec.points3D.items():
-        pid_rows[int(pid)] = len(xyz)
-        xyz.append(np.asarray(p.xyz, np.float64))
+def _read_database(db: Path) -> tuple[dict[str, int], dict[int, np.ndarray], dict[tuple[int, int], np.ndarray]]:
+    """Image ids by name, keypoints per image id ((n, >=2) COLMAP pixels) and the verified inlier matches
+    per image pair ((M, 2) keypoint indices)."""
+    d = pycolmap.Database.open(str(db))
+    try:
+        ids = {im.name: int(im.image_id) for im in d.read_all_images()}
+        keypoints = {i: np.asarray(d.read_keypoints(i), np.float64) for i in ids.values()}
+        matches = {}
+        for pid, tvg in zip(*d.read_two_view_geometries()):
+            mm = np.asarray(tvg.inlier_matches, np.int64).reshape(-1, 2)
+            if len(mm):
+                matches[tuple(int(v) for v in pycolmap.pair_id_to_image_pair(pid))] = mm
+    finally:
+        d.close()
+    return ids, keypoints, matches
+
+
+def _to_model(model: merge.Model, cam, ids: dict[str, int], keypoints: dict[int, np.ndarray], names: list[str],
+              size: tuple[int, int], s: float, n: int, timings: dict) -> SparseModel:
     poses: dict[int, np.ndarray] = {}
     obs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    for im in rec.images.values():
-        if not im.has_pose:
+    localized = set()
+    for k, name in enumerate(names):
+        iid = ids.get(name)
+        if iid is None or iid not in model.poses:
             continue
-        k = position[im.name]
-        cfw = np.vstack([np.asarray(im.cam_from_world().matrix(), np.float64), [0.0, 0.0, 0.0, 1.0]])
-        poses[k] = np.linalg.inv(cfw)
-        uv, rows = [], []
-        for p2 in im.points2D:
-            if p2.has_point3D():
-                uv.append(np.asarray(p2.xy, np.float64))
-                rows.append(pid_rows[int(p2.point3D_id)])
-        uv_a = np.array(uv, np.float64).reshape(-1, 2) / s - 0.5  # COLMAP pixel centres at +0.5
-        obs[k] = (uv_a.astype(np.float32), np.array(rows, np.int64))
-    cam = next(iter(rec.cameras.values()))
+        poses[k] = model.poses[iid]
+        if iid in model.localized:
+            localized.add(k)
+        kp = model.kp_point[iid]
+        has = np.nonzero(kp >= 0)[0]
+        uv = keypoints[iid][has, :2] / s - 0.5  # COLMAP pixel centres at +0.5
+        obs[k] = (uv.astype(np.float32), kp[has])
     f = cam.params
     w, h = size
     if cam.model.name == "PINHOLE":
@@ -242,4 +278,4 @@ def _to_model(rec, names: list[str], size: tuple[int, int], s: float, n: int, ti
         cx, cy = f[1], f[2]
     # COLMAP puts pixel centres at +0.5 (ours at integers); coordinates scale about the image corner
     K = Intrinsics(fx / s, fy / s, cx / s - 0.5, cy / s - 0.5, w, h)
-    return SparseModel(poses, K, np.array(xyz, np.float64).reshape(-1, 3), obs, n, timings)
+    return SparseModel(poses, K, model.xyz, obs, n, timings, localized)
