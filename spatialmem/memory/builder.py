@@ -167,6 +167,10 @@ class MemoryBuilder:
         self.metadata = dict(metadata or {})
         self.geometry = build_geometry(cfg.geometry)
         self.detector = build_instances(cfg.instances)
+        for backend in (self.geometry, self.detector):  # optional hook: simulated backends seed by scene
+            bind = getattr(backend, "bind_scene", None)
+            if bind is not None:
+                bind(scene_id)
         #: the settings in force (robust ones for estimated perception) and which robust sets were applied
         cfg, self.robust = robust_config(cfg, is_exact(self.geometry), is_exact(self.detector))
         self.config = cfg
