@@ -15,7 +15,8 @@ sfm+noisy-medium            sfm                       noisy (medium)
 Per setting it prints recall / precision of the objects at 3D IoU 0.25 (for ``sfm`` rows after a *rigid*
 alignment of the estimated camera track to the true one: the frame is arbitrary but the metric scale is
 kept, so scale errors count), the template planner's QA score per task and overall, frames/s per stage
-(geometry, the rest of the build) and, for ``sfm`` rows, the share of keyframes registered in one model
+(geometry, the rest of the build), the worst scene's recall, precision and QA overall beside the means
+(and QA overall per scene) and, for ``sfm`` rows, the share of keyframes registered in one model
 (worst scene), the camera track's ATE after similarity alignment and the metric-scale error.
 
     python benchmarks/bench_perception.py                       # 20 scenes x 300 frames at 640x480
@@ -163,8 +164,12 @@ def summarize(rows: list[dict]) -> list[dict]:
         frames = sum(r["frames"] for r in rs)
         total = sum(r["total_s"] for r in rs)
         geo = sum(r.get("geometry_s", 0.0) for r in rs)
+        per_scene = {r["scene"]: aggregate(r["qa_scores"])["overall"] for r in rs}
         line = {"setting": name, "scenes": len(rs), "recall_25": float(np.mean([r["recall_25"] for r in rs])),
                 "precision_25": float(np.mean([r["precision_25"] for r in rs])), "overall": agg["overall"],
+                "recall_25_worst": float(np.min([r["recall_25"] for r in rs])),
+                "precision_25_worst": float(np.min([r["precision_25"] for r in rs])),
+                "overall_worst": min(per_scene.values()), "overall_per_scene": per_scene,
                 "per_task": agg["per_task"], "fps_total": frames / total,
                 "fps_geometry": frames / geo if geo else None, "fps_rest": frames / max(total - geo, 1e-9)}
         if any("registered" in r for r in rs):
@@ -189,6 +194,12 @@ def print_table(lines: list[dict]) -> None:
         cells += [f"{ln['overall']:.3f}", "-" if ln["fps_geometry"] is None else f"{ln['fps_geometry']:.1f}",
                   f"{ln['fps_rest']:.1f}", f"{ln['fps_total']:.1f}"]
         print(" | ".join(cells))
+    print("\nworst scene (mean over scenes in brackets); QA overall per scene")
+    for ln in lines:
+        scenes = ", ".join(f"{k}: {v:.3f}" for k, v in ln["overall_per_scene"].items())
+        print(f"{ln['setting']}: R@.25 {ln['recall_25_worst']:.2f} ({ln['recall_25']:.2f}), P@.25 "
+              f"{ln['precision_25_worst']:.2f} ({ln['precision_25']:.2f}), overall {ln['overall_worst']:.3f} "
+              f"({ln['overall']:.3f}); {scenes}")
     for ln in lines:
         if "registered_mean" in ln:
             print(f"{ln['setting']}: keyframes registered {ln['registered_mean']:.3f} mean, "

@@ -45,6 +45,11 @@ class AssociationConfig:
             this fraction of the smaller one's floor footprint (bounds grown by ``fragment_gap_m``) lies in the
             larger one's: pieces stacked in one footprint, like a chair's back and its seat (two separate
             objects of one category do not share a footprint).
+        absorb_overlap, absorb_support: an instance whose coarse voxels lie, for at least ``absorb_overlap`` of
+            them, in the voxels of another instance *of any category* that was observed at least
+            ``1 / absorb_support`` times as often, and more often at that place (:func:`subsumed_by`), is a
+            mislabelled view of that object (a detector's label flicker): it is absorbed, its observations
+            becoming category votes (0 disables, the default for exact instances).
         denoise_voxel_m, denoise_min_fraction: instance points in 26-connected clusters smaller than
             this fraction of the largest cluster are removed by periodic denoising (0 disables).
         hash_cell_m: cell size of the spatial hash over instance bounds.
@@ -61,6 +66,8 @@ class AssociationConfig:
     fragment_gap_m: float = 0.12
     fragment_growth: float = 1.5
     fragment_nested: float = 0.6
+    absorb_overlap: float = 0.0
+    absorb_support: float = 0.25
     denoise_voxel_m: float = 0.05
     denoise_min_fraction: float = 0.05
     hash_cell_m: float = 1.0
@@ -192,6 +199,49 @@ def find_duplicates(touched: set[int], instances: dict[int, InstanceState], inde
             out.append((keep, drop))
             gone.update((keep, drop))
             break
+    return out
+
+
+def subsumed_by(a: InstanceState, b: InstanceState, cfg: AssociationConfig) -> bool:
+    """Whether ``a`` is a low-support copy of ``b`` (see ``AssociationConfig.absorb_overlap``).
+
+    ``a`` must lie in ``b``'s coarse voxels, have at most ``absorb_support`` times ``b``'s observations, and
+    ``b`` must be the better seen *there*: the 90th percentile of the observation counts of ``b``'s coarse
+    voxels where ``a`` is must exceed that of ``a``'s own (an instance that merely swallowed a false positive
+    covering ``a`` saw that place once or twice, and does not count as its host).
+    """
+    if cfg.absorb_overlap <= 0 or len(a.coarse) == 0 or len(b.coarse) == 0 \
+            or a.n_observations > cfg.absorb_support * b.n_observations:
+        return False
+    pos = np.minimum(np.searchsorted(b.coarse, a.coarse), len(b.coarse) - 1)
+    shared = b.coarse[pos] == a.coarse
+    if shared.sum() < cfg.absorb_overlap * len(a.coarse):
+        return False
+    return float(np.quantile(a.coarse_hits, 0.9)) < float(np.quantile(b.coarse_hits[pos[shared]], 0.9))
+
+
+def find_absorbed(touched: set[int], instances: dict[int, InstanceState], index: SpatialHash,
+                  cfg: AssociationConfig) -> list[tuple[int, int]]:
+    """Pairs (keep_id, drop_id): instances of ``touched`` that are low-support copies of a neighbour (any category).
+
+    The best-supported host is kept; each id appears in at most one pair per call (empty when
+    ``cfg.absorb_overlap`` is 0).
+    """
+    if cfg.absorb_overlap <= 0:
+        return []
+    out: list[tuple[int, int]] = []
+    used: set[int] = set()
+    for a_id in sorted(touched):
+        a = instances.get(a_id)
+        if a is None or a_id in used or len(a.coarse) == 0:
+            continue
+        hosts = [b_id for b_id in sorted(index.query(*a.aabb(cfg.assoc_voxel_m)))
+                 if b_id != a_id and b_id not in used and b_id in instances
+                 and subsumed_by(a, instances[b_id], cfg)]
+        if hosts:
+            keep = max(hosts, key=lambda i: (instances[i].n_observations, -i))
+            out.append((keep, a_id))
+            used.update((keep, a_id))
     return out
 
 

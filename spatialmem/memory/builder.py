@@ -47,10 +47,19 @@ from spatialmem.geometry.floor import (
     snap_thin_box_to_wall,
 )
 from spatialmem.geometry.projection import resample_nearest
-from spatialmem.memory.associate import AssociationConfig, SpatialHash, denoise, find_duplicates, match_observations
+from spatialmem.memory.associate import (
+    AssociationConfig,
+    SpatialHash,
+    denoise,
+    find_absorbed,
+    find_duplicates,
+    match_observations,
+    subsumed_by,
+)
 from spatialmem.memory.episodic import CameraTrack, EpisodicMemory, KeyframeStore, VoxelCloud, downsample_rgb
 from spatialmem.memory.instance_state import InstanceState
 from spatialmem.memory.lift import FrameCloud, LiftConfig, fit_box_fast, fit_box_surface, lift_detections
+from spatialmem.memory.robust import fit_box_trimmed, is_exact, robust_config
 from spatialmem.memory.scene import CameraRecord, Keyframe, ObjectInstance, Room, SceneMemory
 from spatialmem.memory.support import complete_down_to_floor, complete_hidden_depth, complete_up_to_ceiling
 from spatialmem.memory.thin import THIN_OBJECTS, fit_to_wall
@@ -82,8 +91,15 @@ class BuilderConfig:
         instance_max_voxels: voxel cap per instance (the voxel size doubles beyond it).
         maintenance_every: frames between duplicate-merge + denoise passes.
         min_observations, min_instance_points: instances below these are left out of snapshots.
-        box_trim_fraction: fraction of extreme points ignored per side when fitting boxes (0 = exact
-            extents, best for exact depth; e.g. 0.01 for noisy sensors).
+        min_voxel_hits: a snapshot keeps only the fused points whose coarse voxel (``association.assoc_voxel_m``)
+            at least this many observations reached (:meth:`~.instance_state.InstanceState.supported`: smeared
+            depth, fused false positives and stray points are seen once; 1 = all, right for exact perception).
+        box_trim_fraction: fraction of the (voxel-count weighted) fused points ignored at each end of each box
+            axis (:func:`~.robust.fit_box_trimmed`; 0 = exact extents, best for exact depth).
+        robust: ``"auto"`` (default): the settings of :data:`~.robust.ROBUST_GEOMETRY` /
+            :data:`~.robust.ROBUST_INSTANCES` replace the defaults when the geometry / instance backend is
+            estimated rather than exact (its ``exact`` attribute); ``"on"`` / ``"off"``: always / never
+            (:func:`~.robust.robust_config`; settings changed from their defaults here are kept).
         box_fit: ``"surface"`` (yaw by the closeness of points to the box sides, robust for objects seen
             on two faces only; :func:`~.lift.fit_box_surface`) or ``"min_area"`` (minimum-footprint box,
             :func:`~spatialmem.geometry.boxes.fit_gravity_aligned`).
@@ -117,7 +133,9 @@ class BuilderConfig:
     maintenance_every: int = 15
     min_observations: int = 2
     min_instance_points: int = 20
+    min_voxel_hits: int = 1
     box_trim_fraction: float = 0.0
+    robust: str = "auto"
     box_fit: str = "surface"
     snap_thin_to_walls: bool = True
     snap_vertical: bool = True
@@ -145,11 +163,18 @@ class MemoryBuilder:
 
     def __init__(self, config: BuilderConfig | None = None, scene_id: str = "scene",
                  metadata: dict[str, Any] | None = None) -> None:
-        self.config = cfg = config or BuilderConfig()
+        cfg = config or BuilderConfig()
         self.scene_id = scene_id
         self.metadata = dict(metadata or {})
         self.geometry = build_geometry(cfg.geometry)
         self.detector = build_instances(cfg.instances)
+        for backend in (self.geometry, self.detector):  # optional hook: simulated backends seed by scene
+            bind = getattr(backend, "bind_scene", None)
+            if bind is not None:
+                bind(scene_id)
+        #: the settings in force (robust ones for estimated perception) and which robust sets were applied
+        cfg, self.robust = robust_config(cfg, is_exact(self.geometry), is_exact(self.detector))
+        self.config = cfg
         self.working = WorkingMemory(cfg.window)
         self.episodic = EpisodicMemory(cfg.keyframes, cfg.keyframe_width, cfg.scene_voxel_m, cfg.scene_point_budget,
                                        cfg.max_cameras, cfg.association.hash_cell_m)
@@ -249,7 +274,7 @@ class MemoryBuilder:
             inst = self.instances[iid]
             inst.add_points(ob.points_world)
             inst.observe(frame.index, frame.timestamp_s, ob.feature,
-                         sighted=ob.mask_fraction >= cfg.sighting_min_fraction)
+                         sighted=ob.mask_fraction >= cfg.sighting_min_fraction, category=ob.category)
             self.index.update(iid, *inst.aabb())
             self._touched.add(iid)
             ids.append(iid)
@@ -311,6 +336,10 @@ class MemoryBuilder:
         for keep, drop in find_duplicates(touched, self.instances, self.index, self.config.association):
             self._merge(keep, drop)
             touched.discard(drop)
+        for keep, drop in find_absorbed(touched, self.instances, self.index, self.config.association):
+            self._merge(keep, drop)
+            touched.discard(drop)
+            touched.add(keep)
         for iid in sorted(touched):
             inst = self.instances.get(iid)
             if inst is not None and denoise(inst, self.config.association):
@@ -355,10 +384,12 @@ class MemoryBuilder:
         fitted: list[tuple[InstanceState, np.ndarray, Any, bool]] = []  # (state, points, box, completable)
         for iid in sorted(self.instances):
             inst = self.instances[iid]
-            if inst.n_observations < cfg.min_observations or len(inst) < cfg.min_instance_points:
+            if inst.n_observations < cfg.min_observations or len(inst) < cfg.min_instance_points \
+                    or self._subsumed(inst):
                 continue
-            pts = inst.points
-            box = self._fit_box(pts)
+            keep = inst.supported(cfg.min_voxel_hits)
+            pts, counts = inst.points[keep], inst.counts[keep]
+            box = self._fit_box(pts, counts)
             thin = cfg.snap_thin_to_walls and inst.category in THIN_OBJECTS  # door, window, picture ...
             if thin:
                 box = snap_box_vertically(fit_to_wall(box, pts, inst.category, polygon, None if floor is None
@@ -408,7 +439,7 @@ class MemoryBuilder:
             "instances": cfg.instances.name, "window": cfg.window, "keyframe_capacity": cfg.keyframes,
             "n_instances_tracked": len(self.instances), "n_merged": self.n_merged,
             "camera_stride": self.track.stride, "scene_voxel_m": self.cloud.voxel_m,
-            "perception": self.perception(),
+            "perception": self.perception(), "robust": dict(self.robust),
             "floor": None if floor is None else {"z": floor.z, "area_m2": floor.area_m2, "method": floor.method,
                                                  "planes": [list(p) for p in floor.planes]},
         })
@@ -416,19 +447,21 @@ class MemoryBuilder:
                            keyframes=tuple(keyframes), room=room, points_world=self.cloud.xyz.copy(),
                            colors_rgb=self.cloud.rgb.copy(), metadata=metadata)
 
+    def _subsumed(self, inst: InstanceState) -> bool:
+        """Whether ``inst`` is a low-support copy of a neighbour that maintenance has not absorbed yet."""
+        acfg = self.config.association
+        if acfg.absorb_overlap <= 0:
+            return False
+        return any(subsumed_by(inst, self.instances[j], acfg) for j in self.index.query(*inst.aabb(acfg.assoc_voxel_m))
+                   if j != inst.id and j in self.instances)
+
     def _snap(self, box, walls: np.ndarray, origin: np.ndarray, floor_z: float | None, ceiling_z: float | None):
         box = snap_thin_box_to_wall(box, walls, origin, self.free.cell_m)
         return snap_box_vertically(box, floor_z, ceiling_z)
 
-    def _fit_box(self, pts: np.ndarray):
-        q = self.config.box_trim_fraction
-        if q > 0 and len(pts) > 50:
-            lo = np.quantile(pts, q, axis=0)
-            hi = np.quantile(pts, 1 - q, axis=0)
-            inside = np.all((pts >= lo) & (pts <= hi), axis=1)
-            if inside.sum() >= 8:
-                pts = pts[inside]
-        return fit_box_surface(pts) if self.config.box_fit == "surface" else fit_box_fast(pts)
+    def _fit_box(self, pts: np.ndarray, counts: np.ndarray):
+        fit = fit_box_surface if self.config.box_fit == "surface" else fit_box_fast
+        return fit_box_trimmed(pts, counts, self.config.box_trim_fraction, fit)
 
     def room(self, floor: FloorEstimate | None = None) -> Room | None:
         """Floor height, floor polygon and area from the structure evidence so far (None before any).

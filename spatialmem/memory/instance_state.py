@@ -4,8 +4,11 @@ An :class:`InstanceState` fuses the points of every observation associated with 
 voxel grid (voxel-mean points, sorted int64 keys) whose size is capped: when the cap is exceeded
 the voxel size doubles and the grid is re-binned, so an instance's cost stays bounded however long
 it is watched. A second, coarse key set (``assoc_voxel_m``) is what association and duplicate
-merging compare. Times, the observation count and a running feature mean (over the observations that had a
-feature) are kept too.
+merging compare; each coarse voxel also counts the observations that reached it (``coarse_hits``: the
+support that robust snapshots and absorption test, :mod:`.robust`). Times, the observation count, a
+running feature mean (over the observations that had a feature) and the category votes of its
+observations are kept too: the instance's category is the one most of its observations gave (ties: the
+first given), so a detector's one-frame label flicker does not rename it.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class InstanceState:
         self.sums = np.zeros((0, 3), np.float64)
         self.counts = np.zeros(0, np.int64)
         self.coarse = np.zeros(0, np.int64)
+        self.coarse_hits = np.zeros(0, np.int64)  # per coarse voxel: observations (add_points calls) reaching it
         self.lo = np.full(3, np.inf)
         self.hi = np.full(3, -np.inf)
         self.first_seen_s: float | None = None  # first *sighting* (a mask big enough, see observe)
@@ -71,6 +75,7 @@ class InstanceState:
         self.n_features = 0  # observations that carried a feature (the feature mean's count)
         self.feature: np.ndarray | None = None
         self.recent_frames: deque[int] = deque(maxlen=RECENT_FRAMES)  # frames of the latest observations
+        self.votes: dict[str, int] = {}  # category -> observations that gave it (insertion order breaks ties)
 
     # ------------------------------------------------------------------ points
     @property
@@ -106,9 +111,34 @@ class InstanceState:
             self.keys, self.sums, self.counts = uk, s, c
         self.lo = np.minimum(self.lo, pts.min(axis=0))
         self.hi = np.maximum(self.hi, pts.max(axis=0))
-        self.coarse = np.union1d(self.coarse, voxel_keys(pts, self.assoc_voxel_m))
+        self._add_coarse(np.unique(voxel_keys(pts, self.assoc_voxel_m)), np.ones(1, np.int64))
         while len(self.keys) > self.max_voxels:
             self._rebin(self.voxel_m * 2.0)
+
+    def _add_coarse(self, keys: np.ndarray, hits: np.ndarray) -> None:
+        """Union ``keys`` (sorted unique) into the coarse set, adding ``hits`` (per key, or one for all)."""
+        merged = np.union1d(self.coarse, keys)
+        h = np.zeros(len(merged), np.int64)
+        h[np.searchsorted(merged, self.coarse)] = self.coarse_hits
+        h[np.searchsorted(merged, keys)] += hits
+        self.coarse, self.coarse_hits = merged, h
+
+    def support(self, points: np.ndarray | None = None) -> np.ndarray:
+        """(M,) observations that reached the coarse voxel of each fused point (of ``points``, default all)."""
+        pts = self.points if points is None else points
+        if len(pts) == 0 or len(self.coarse) == 0:
+            return np.zeros(len(pts), np.int64)
+        k = voxel_keys(pts, self.assoc_voxel_m)
+        pos = np.minimum(np.searchsorted(self.coarse, k), len(self.coarse) - 1)
+        return np.where(self.coarse[pos] == k, self.coarse_hits[pos], 0)
+
+    def supported(self, min_hits: int) -> np.ndarray:
+        """(M,) bool: fused points whose coarse voxel at least ``min_hits`` observations reached; all of them when
+        that would keep fewer than half (an object seen in one or two views stays whole)."""
+        if min_hits <= 1:
+            return np.ones(len(self), bool)
+        keep = self.support() >= int(min_hits)
+        return keep if keep.sum() >= max(8, len(keep) // 2) else np.ones(len(keep), bool)
 
     def _rebin(self, voxel_m: float) -> None:
         pts = self.sums / self.counts[:, None]
@@ -132,20 +162,26 @@ class InstanceState:
         pts = self.points
         if len(pts):
             self.lo, self.hi = pts.min(axis=0).astype(np.float64), pts.max(axis=0).astype(np.float64)
-            self.coarse = np.unique(voxel_keys(pts, self.assoc_voxel_m))
+            coarse = np.unique(voxel_keys(pts, self.assoc_voxel_m))
+            pos = np.minimum(np.searchsorted(self.coarse, coarse), max(len(self.coarse) - 1, 0))
+            known = (self.coarse[pos] == coarse) if len(self.coarse) else np.zeros(len(coarse), bool)
+            self.coarse_hits = np.where(known, self.coarse_hits[pos] if len(self.coarse) else 0, 1).astype(np.int64)
+            self.coarse = coarse
         else:
             self.lo, self.hi = np.full(3, np.inf), np.full(3, -np.inf)
-            self.coarse = np.zeros(0, np.int64)
+            self.coarse, self.coarse_hits = np.zeros(0, np.int64), np.zeros(0, np.int64)
 
     # ------------------------------------------------------------------ bookkeeping
     def observe(self, frame_index: int, timestamp_s: float, feature: np.ndarray | None,
-                sighted: bool = True) -> None:
+                sighted: bool = True, category: str | None = None) -> None:
         """Record one fused observation (time, count, feature running mean over the observations with one).
 
         ``sighted`` says whether the mask was large enough to count as the object being *seen*; only
-        sightings set ``first_seen_s`` (slivers at the image border still add points).
+        sightings set ``first_seen_s`` (slivers at the image border still add points). ``category``: the
+        observation's label, a vote for the instance's category (default: the instance's own).
         """
         self.n_observations += 1
+        self._vote({category or self.category: 1})
         self.recent_frames.append(int(frame_index))
         if self.first_any_s is None or timestamp_s < self.first_any_s:
             self.first_any_s = float(timestamp_s)
@@ -175,8 +211,10 @@ class InstanceState:
             self.keys, self.sums, self.counts = uk, s, c
             while len(self.keys) > self.max_voxels:
                 self._rebin(self.voxel_m * 2.0)
+            self._add_coarse(other.coarse, other.coarse_hits)
             self._refresh()
         self.n_observations += other.n_observations
+        self._vote(other.votes)
         for time_attr, earliest in (("first_seen_s", True), ("first_any_s", True), ("last_seen_s", False)):
             t = getattr(other, time_attr)
             if t is None:
@@ -193,6 +231,12 @@ class InstanceState:
                 w = other.n_features / max(1, self.n_features + other.n_features)
                 self.feature = (1 - w) * self.feature + w * other.feature
         self.n_features += other.n_features
+
+    def _vote(self, votes: dict[str, int]) -> None:
+        for cat, n in votes.items():
+            self.votes[cat] = self.votes.get(cat, 0) + int(n)
+        best = max(self.votes.values())
+        self.category = next(c for c, n in self.votes.items() if n == best)
 
     def aabb(self, margin: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """Axis-aligned bounds (lo, hi) of the fused points grown by ``margin`` metres."""

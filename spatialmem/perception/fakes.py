@@ -26,6 +26,11 @@ class FakeGeometry:
         self.calls = 0
         self._rng = np.random.default_rng(int(self.config.options.get("seed", 0)))
 
+    @property
+    def exact(self) -> bool:
+        """Exact without depth noise (the memory builder then fits boxes exactly, memory/robust.py)."""
+        return float(self.config.options.get("depth_noise_m", 0.0)) <= 0
+
     def process(self, frame: Frame) -> Frame:
         """The frame unchanged (or with depth noise); raises InputError when the source has no pose or depth."""
         self.calls += 1
@@ -43,7 +48,9 @@ class FakeGeometry:
 
 
 class FakeInstances:
-    """Canned or derived detections for tests."""
+    """Canned or derived detections for tests (exact masks: the builder treats them as given ones)."""
+
+    exact = True
 
     def __init__(self, config: InstancesConfig | None = None) -> None:
         self.config = config or InstancesConfig(name="fake")

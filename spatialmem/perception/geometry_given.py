@@ -14,6 +14,8 @@ from spatialmem.types import Frame, check_pose
 class GivenGeometry:
     """Checks that each frame carries a valid pose and depth, and masks depth outside the valid range."""
 
+    exact = True  # the source's own data: the memory builder fits it exactly (memory/robust.py)
+
     def __init__(self, config: GeometryConfig | None = None) -> None:
         self.config = config or GeometryConfig()
 

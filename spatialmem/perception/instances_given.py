@@ -16,6 +16,8 @@ from spatialmem.types import Detection2D, Frame
 class GivenInstances:
     """Turns ``frame.instance_ids`` + ``frame.instance_labels`` into :class:`Detection2D` masks."""
 
+    exact = True  # the source's own data: the memory builder fits it exactly (memory/robust.py)
+
     def __init__(self, config: InstancesConfig | None = None) -> None:
         self.config = config or InstancesConfig()
         self._ignore = {c.strip().lower() for c in self.config.ignore_categories}

@@ -49,7 +49,7 @@ class InstanceNoise:
             width); each mask is eroded or dilated (even odds) by a radius drawn uniformly from 0..mask_px.
         split_rate: probability that a mask is split into two fragments by a random line through its
             centroid, each fragment reported as its own detection of the same category.
-        seed: random seed; the noise of a frame depends only on (seed, frame index, object id).
+        seed: random seed; the noise of a frame depends only on (seed, scene id, frame index, object id).
     """
 
     miss_rate: float = 0.0

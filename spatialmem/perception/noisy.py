@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import zlib
 
 import numpy as np
 from scipy import ndimage
@@ -43,6 +44,11 @@ def perturb_mask(mask: np.ndarray, radius_px: int, dilate: bool) -> np.ndarray:
     return out
 
 
+def scene_key(scene_id: str) -> int:
+    """A stable 32-bit key of a scene id (crc32), mixed into the noise seeds."""
+    return zlib.crc32(scene_id.encode("utf-8"))
+
+
 def split_mask(mask: np.ndarray, angle_rad: float) -> list[np.ndarray]:
     """The two pieces of ``mask`` on either side of the line through its centroid at ``angle_rad`` (non-empty ones)."""
     rows, cols = np.nonzero(mask)
@@ -61,22 +67,27 @@ class NoisyInstances:
         self.config = config or InstancesConfig(name="noisy")
         self.noise = instance_noise(self.config.options)
         self._given = GivenInstances(dataclasses.replace(self.config, min_pixels=1))
+        self._scene = 0  # crc32 of the scene id (bind_scene): scenes that share object ids draw different errors
+
+    def bind_scene(self, scene_id: str) -> None:
+        """Make the errors depend on the scene too (the builder calls this before the first frame)."""
+        self._scene = scene_key(scene_id)
 
     def provenance(self) -> dict:
         """What the memory's metadata records about this backend."""
-        return {"noise": dataclasses.asdict(self.noise)}
+        return {"noise": dataclasses.asdict(self.noise), "scene_key": self._scene}
 
     def _object_label(self, object_id: int, category: str) -> str:
         partners = confusion_partners(category)
         if not partners or self.noise.confusion_rate <= 0:
             return category
-        rng = np.random.default_rng([self.noise.seed, 1, object_id])  # systematic: the same in every frame
+        rng = np.random.default_rng([self.noise.seed, 1, self._scene, object_id])  # systematic: the same in every frame
         return str(partners[rng.integers(len(partners))]) if rng.random() < self.noise.confusion_rate else category
 
     def detect(self, frame: Frame) -> list[Detection2D]:
         """Noisy detections of one frame (deterministic in the seed and the frame index)."""
         nz = self.noise
-        rng = np.random.default_rng([nz.seed, 0, frame.index])
+        rng = np.random.default_rng([nz.seed, 0, self._scene, frame.index])
         given = self._given.detect_with_ids(frame)
         in_view = sorted({d.category for _, d in given})
         out: list[Detection2D] = []
@@ -123,15 +134,25 @@ class NoisyGeometry:
 
     def __init__(self, config: GeometryConfig | None = None) -> None:
         self.config = config or GeometryConfig(name="noisy")
-        self.noise = nz = geometry_noise(self.config.options)
+        self.noise = geometry_noise(self.config.options)
         self._given = GivenGeometry(self.config)
-        self._rng = np.random.default_rng([nz.seed, 2])
-        self.scale = 1.0 + (nz.scale_error if self._rng.random() < 0.5 else -nz.scale_error)
+        self._scene = 0
+        self._seed_rng()
         self._drift = np.eye(4)  # world_noisy_from_world before scaling, the random walk's state
         self._origin: np.ndarray | None = None  # the first camera: the reconstruction's origin, fixed under scaling
 
+    def _seed_rng(self) -> None:
+        nz = self.noise
+        self._rng = np.random.default_rng([nz.seed, 2, self._scene])
+        self.scale = 1.0 + (nz.scale_error if self._rng.random() < 0.5 else -nz.scale_error)
+
+    def bind_scene(self, scene_id: str) -> None:
+        """Make the errors (scale sign, drift, depth noise) depend on the scene too; call before the first frame."""
+        self._scene = scene_key(scene_id)
+        self._seed_rng()
+
     def provenance(self) -> dict:
-        return {"noise": dataclasses.asdict(self.noise), "scale": self.scale}
+        return {"noise": dataclasses.asdict(self.noise), "scale": self.scale, "scene_key": self._scene}
 
     def _step_drift(self, camera_world: np.ndarray) -> None:
         nz = self.noise

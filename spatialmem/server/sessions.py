@@ -106,7 +106,7 @@ class LiveSession:
 
     def _new_objects(self) -> list[dict[str, Any]]:
         """Instances that just passed the snapshot's confirmation thresholds (id, category, axis-aligned extent)."""
-        cfg, out = self.config, []
+        cfg, out = self.builder.config, []  # the settings in force (robust ones for estimated perception)
         for iid, inst in self.builder.instances.items():
             if iid in self._announced or inst.n_observations < cfg.min_observations \
                     or len(inst) < cfg.min_instance_points:

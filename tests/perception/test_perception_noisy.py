@@ -178,3 +178,32 @@ def test_docs_preset_table_is_in_sync():
     block = text.split("<!-- noise-presets:start -->\n", 1)[1].split("\n<!-- noise-presets:end -->", 1)[0]
     assert block == preset_table(), "regenerate with: python -c 'from spatialmem.perception.noise import " \
                                     "preset_table; print(preset_table())'"
+
+
+def test_scenes_sharing_object_ids_draw_their_own_confusions_and_scale():
+    """Synthetic scenes number their objects 1..N alike: the draws must differ per scene, and the confused
+    fraction over many scenes must match the rate (it was the same objects in every scene)."""
+    rate = 0.2
+    confused = []
+    for k in range(40):
+        det = NoisyInstances(InstancesConfig(name="noisy", options={"confusion_rate": rate}))
+        det.bind_scene(f"scene_{k:05d}")
+        confused.append(frozenset(oid for oid in range(1, 26) if det._object_label(oid, "sofa") != "sofa"))
+    assert len(set(confused)) > 30  # not one pattern repeated in every scene
+    frac = sum(len(c) for c in confused) / (40 * 25)
+    assert abs(frac - rate) < 0.05
+    scales = set()
+    for k in range(20):
+        geo = NoisyGeometry(GeometryConfig(name="noisy", options={"scale_error": 0.05}))
+        geo.bind_scene(f"scene_{k:05d}")
+        scales.add(round(geo.scale, 6))
+    assert scales == {0.95, 1.05}
+
+
+def test_the_builder_binds_simulated_backends_to_its_scene():
+    from spatialmem.memory.builder import BuilderConfig, MemoryBuilder
+    from spatialmem.perception.noisy import scene_key
+
+    b = MemoryBuilder(BuilderConfig(geometry=GeometryConfig(name="noisy"), instances=InstancesConfig(name="noisy")),
+                      scene_id="scene_00007")
+    assert b.detector.provenance()["scene_key"] == b.geometry.provenance()["scene_key"] == scene_key("scene_00007")
