@@ -173,7 +173,8 @@ class MemoryBuilder:
             if bind is not None:
                 bind(scene_id)
         #: the settings in force (robust ones for estimated perception) and which robust sets were applied
-        cfg, self.robust = robust_config(cfg, is_exact(self.geometry), is_exact(self.detector))
+        cfg, self.robust = robust_config(cfg, is_exact(self.geometry), is_exact(self.detector),
+                                          tuple(getattr(self.geometry, "robust_exempt", ())))
         self.config = cfg
         self.working = WorkingMemory(cfg.window)
         self.episodic = EpisodicMemory(cfg.keyframes, cfg.keyframe_width, cfg.scene_voxel_m, cfg.scene_point_budget,

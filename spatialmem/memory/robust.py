@@ -72,13 +72,17 @@ def _get(config: Any, key: str) -> Any:
     return getattr(getattr(config, head), tail) if tail else getattr(config, head)
 
 
-def robust_config(config: Any, geometry_exact: bool, instances_exact: bool) -> tuple[Any, dict[str, bool]]:
+def robust_config(config: Any, geometry_exact: bool, instances_exact: bool,
+                  geometry_exempt: tuple[str, ...] = ()) -> tuple[Any, dict[str, bool]]:
     """The builder config with the robust overrides its perception calls for, and which were applied.
 
     Args:
         config: a :class:`~spatialmem.memory.builder.BuilderConfig`; its ``robust`` field is ``"auto"``
             (from the two flags), ``"on"`` (both sets) or ``"off"`` (none).
         geometry_exact, instances_exact: whether the geometry / instance backend is exact (:func:`is_exact`).
+        geometry_exempt: keys of :data:`ROBUST_GEOMETRY` that do not suit the geometry backend's depth (its
+            ``robust_exempt`` attribute; e.g. ``sfm``'s triangulated points are verified across views already
+            and each is seen in few frames, so gating voxels by their hit count removes real surface).
 
     Returns:
         ``(config, {"geometry": bool, "instances": bool})``. A setting the caller changed from its default
@@ -93,7 +97,8 @@ def robust_config(config: Any, geometry_exact: bool, instances_exact: bool) -> t
     inst = mode == "on" or (mode == "auto" and not instances_exact)
     defaults = type(config)()
     merged: dict[str, Any] = {}
-    for on, table in ((geo, ROBUST_GEOMETRY), (inst, ROBUST_INSTANCES)):
+    geo_table = {k: v for k, v in ROBUST_GEOMETRY.items() if k not in geometry_exempt}
+    for on, table in ((geo, geo_table), (inst, ROBUST_INSTANCES)):
         if on:
             for key, value in table.items():
                 if _get(config, key) == _get(defaults, key):

@@ -200,3 +200,13 @@ def test_robust_settings_follow_the_backends_exact_flag():
     assert off.robust == {"geometry": False, "instances": False} and off.config.lift == LiftConfig()
     with pytest.raises(InputError, match="robust"):
         robust_config(BuilderConfig(robust="maybe"), True, True)
+
+
+def test_a_geometry_backend_can_exempt_robust_settings_that_do_not_suit_its_depth():
+    from spatialmem.memory.builder import BuilderConfig
+    from spatialmem.memory.robust import robust_config
+
+    full, _ = robust_config(BuilderConfig(), False, True)
+    exempt, _ = robust_config(BuilderConfig(), False, True, ("min_voxel_hits",))
+    assert full.min_voxel_hits == 2 and exempt.min_voxel_hits == BuilderConfig().min_voxel_hits
+    assert exempt.box_trim_fraction == full.box_trim_fraction > 0

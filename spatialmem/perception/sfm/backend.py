@@ -97,6 +97,10 @@ class _Key:
 class SfmGeometry:
     """Structure-from-motion geometry; use :meth:`process_stream` (the builder does)."""
 
+    #: robust builder settings that do not suit triangulated depth (memory/robust.py): each point is verified
+    #: across views already and lands in few frames, so gating voxels by hit count would remove real surface
+    robust_exempt = ("min_voxel_hits",)
+
     def __init__(self, config: GeometryConfig | None = None) -> None:
         self.config = config or GeometryConfig(name="sfm")
         self.options = SfmOptions.from_options(self.config.options)
