@@ -81,17 +81,23 @@ def resolve_intrinsics(given: Intrinsics | np.ndarray, size: tuple[int, int], wh
     return check_intrinsics(given, what, size)
 
 
+def read_text(p: Path, missing: str, what: str | None = None) -> str:
+    """The text of ``p``; a missing file is an InputError saying ``missing``, an unreadable or non-UTF-8 one
+    a FormatError naming ``what`` (default: the path)."""
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(missing) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FormatError(f"{what or p}: cannot read ({exc})") from None
+
+
 def load_intrinsics_file(path: str | Path) -> Intrinsics | np.ndarray:
     """Intrinsics from ``--intrinsics FILE``: a 3x3 or 4x4 matrix as whitespace-separated text, or JSON
     ``{"fx", "fy", "cx", "cy"}`` (with ``"width"``, ``"height"`` when known). Without a size, a 3x3 K
     is returned (taken to be for the frames' own size)."""
     p = Path(path)
-    try:
-        text = p.read_text()
-    except FileNotFoundError:
-        raise InputError(f"--intrinsics: missing file {p}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FormatError(f"--intrinsics {p}: cannot read ({exc})") from None
+    text = read_text(p, f"--intrinsics: missing file {p}", f"--intrinsics {p}")
     if text.lstrip().startswith("{"):
         try:
             d = json.loads(text)

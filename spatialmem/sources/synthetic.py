@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from spatialmem.errors import FormatError, InputError
-from spatialmem.sources.files import read_depth_mm, read_png16, read_rgb
+from spatialmem.sources.files import read_depth_mm, read_png16, read_rgb, read_text
 from spatialmem.types import Frame, Intrinsics, check_intrinsics, check_pose
 
 
@@ -78,12 +78,7 @@ class SyntheticSceneSource:
     def _load_rows(self) -> list[dict]:
         p = self.path / "frames.jsonl"
         rows = []
-        try:
-            text = p.read_text()
-        except FileNotFoundError:
-            raise InputError(f"missing {p}; is this a synthetic scene folder written by 'spatialmem synth'?") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FormatError(f"{p}: cannot read ({exc})") from None
+        text = read_text(p, f"missing {p}; is this a synthetic scene folder written by 'spatialmem synth'?")
         for line_no, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
