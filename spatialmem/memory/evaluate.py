@@ -162,7 +162,8 @@ def evaluate_memory(memory: SceneMemory, scene: str | os.PathLike | dict) -> Mem
     matches = {thr: _match(iou, same, thr) for thr in IOU_THRESHOLDS}
     unseen_iou = np.array([[iou_3d(pb, ub) if pc == uc else 0.0 for ub, uc in unseen]
                            for pb, pc in zip(pred_boxes, pred_cats)]).reshape(len(preds), len(unseen))
-    ignored = {thr: sum(1 for a in range(len(preds)) if a not in {p for p, _ in matches[thr]}
+    matched = {thr: {p for p, _ in matches[thr]} for thr in IOU_THRESHOLDS}
+    ignored = {thr: sum(1 for a in range(len(preds)) if a not in matched[thr]
                         and unseen and unseen_iou[a].max() >= thr) for thr in IOU_THRESHOLDS}
     m25, m50 = matches[0.25], matches[0.5]
     centre_err = [float(np.linalg.norm(pred_boxes[a].center - gt_boxes[b].center)) for a, b in m25]

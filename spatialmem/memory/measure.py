@@ -44,13 +44,16 @@ class _Footprints:
     """Every instance's box as a vertical prism, for one-to-all box distances (built once per memory).
 
     ``poly``: (N, 4, 2) floor-plane corners, metres; ``z``: (N, 2) bottom and top, metres;
-    ``upright``: (N,) the box is gravity-aligned; ``row``: instance id -> index.
+    ``upright``: (N,) the box is gravity-aligned; ``row``: instance id -> index; ``ids``: (N,) instance ids;
+    ``has_points``: (N,) the instance has fused points (its distances use them, not the box).
     """
 
     def __init__(self, memory: SceneMemory) -> None:
         insts = memory.instances
         self.row = {o.id: i for i, o in enumerate(insts)}
         self.instances = insts
+        self.ids = [o.id for o in insts]
+        self.has_points = np.array([len(o.points_world) > 0 for o in insts], bool)
         if not insts:
             self.poly, self.z, self.upright = np.zeros((0, 4, 2)), np.zeros((0, 2)), np.zeros(0, bool)
             return
@@ -118,18 +121,17 @@ def prepare(memory: SceneMemory) -> None:
     f = _footprints(memory)
     pairs = memory_cache(memory).setdefault("pairs", {})
     n = len(f.instances)
-    has_points = np.array([len(o.points_world) > 0 for o in f.instances], bool)
     step = max(1, _PAIRS_PER_PASS // max(n, 1))
     for lo in range(0, n, step):
         rows = np.arange(lo, min(n, lo + step))
-        _store_rows(f, rows, f.rows_from(rows), has_points, pairs)
+        _store_rows(f, rows, f.rows_from(rows), pairs)
     for o in memory.instances:
         if len(o.points_world):
             _tree(memory, o)
 
 
-def _store_rows(f: _Footprints, rows: np.ndarray, dist: np.ndarray, has_points: np.ndarray, pairs: dict) -> None:
-    ids = [o.id for o in f.instances]
+def _store_rows(f: _Footprints, rows: np.ndarray, dist: np.ndarray, pairs: dict) -> None:
+    ids, has_points = f.ids, f.has_points
     for r, i in enumerate(rows):
         a = ids[i]
         for k in np.flatnonzero(np.isfinite(dist[r]) & ~(has_points[i] & has_points)):
@@ -179,9 +181,8 @@ def _box_distance(memory: SceneMemory, a: ObjectInstance, b: ObjectInstance, pai
     if i is None or j is None or f.instances[i] is not a or f.instances[j] is not b \
             or not (f.upright[i] and f.upright[j]):
         return prism_distance(a.box, b.box)
-    has_points = np.array([len(o.points_world) > 0 for o in f.instances], bool)
     row = f.rows_from(np.array([i]))
-    _store_rows(f, np.array([i]), row, has_points, pairs)
+    _store_rows(f, np.array([i]), row, pairs)
     return float(row[0, j])
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from spatialmem.geometry.boxes import OrientedBox, box_from_rotated_rect
+from spatialmem.geometry.pointcloud import statistical_outliers
 
 #: Builder settings for estimated geometry (dotted names reach into ``lift`` / ``association``).
 ROBUST_GEOMETRY: dict[str, Any] = {
@@ -126,11 +127,11 @@ def fit_box_trimmed(points: np.ndarray, weights: np.ndarray | None, trim: float,
         fit: the box fit that chooses the yaw, ``fit(points) -> OrientedBox``
             (:func:`~.lift.fit_box_surface` or :func:`~.lift.fit_box_fast`).
 
-    Stray points are first set aside by :func:`statistical_inliers`. The yaw is fitted to the remaining
-    points, then twice refitted to those inside the range trimmed by ``max(trim, YAW_TRIM)`` along the
-    previous box's axes (a cut along other axes would pull the yaw of a rotated object towards them); the
-    extents are the weighted quantiles ``trim`` and ``1 - trim`` of the remaining points along the final
-    box's two horizontal axes and z.
+    Stray points are first set aside (:func:`~spatialmem.geometry.pointcloud.statistical_outliers`, 2 sd).
+    The yaw is fitted to the remaining points, then twice refitted to those inside the range trimmed by
+    ``max(trim, YAW_TRIM)`` along the previous box's axes (a cut along other axes would pull the yaw of a
+    rotated object towards them); the extents are the weighted quantiles ``trim`` and ``1 - trim`` of the
+    remaining points along the final box's two horizontal axes and z.
     """
     pts = np.asarray(points, np.float64).reshape(-1, 3)
     if trim <= 0 or len(pts) < 20:
@@ -142,7 +143,7 @@ def fit_box_trimmed(points: np.ndarray, weights: np.ndarray | None, trim: float,
         coords = np.column_stack([pts[:, :2] @ u, pts[:, :2] @ v, pts[:, 2]])
         return coords, [weighted_quantiles(coords[:, k], w, (q, 1.0 - q)) for k in range(3)]
 
-    core = statistical_inliers(pts)
+    core = statistical_outliers(pts, std_ratio=2.0)
     yaw = fit(pts[core]).yaw if core.sum() >= 8 else 0.0
     q_yaw = max(trim, YAW_TRIM)
     for _ in range(2):  # the yaw from the core trimmed along the previous box's axes
@@ -152,16 +153,3 @@ def fit_box_trimmed(points: np.ndarray, weights: np.ndarray | None, trim: float,
     w = np.where(core, w, 0.0)  # the final extents: of the statistical inliers only
     _, ((u0, u1), (v0, v1), (z0, z1)) = extents(yaw, trim)
     return box_from_rotated_rect(yaw, np.array([u0, v0]), np.array([u1, v1]), z0, z1)
-
-
-def statistical_inliers(points: np.ndarray, k: int = 8, std_ratio: float = 2.0) -> np.ndarray:
-    """(N,) bool: points whose mean distance to their ``k`` nearest neighbours is at most the mean of that
-    distance over all points plus ``std_ratio`` standard deviations (statistical outlier removal)."""
-    from scipy.spatial import cKDTree
-
-    pts = np.asarray(points, np.float64).reshape(-1, 3)
-    if len(pts) <= k + 1:
-        return np.ones(len(pts), bool)
-    d, _ = cKDTree(pts).query(pts, k=k + 1)
-    m = d[:, 1:].mean(axis=1)
-    return m <= m.mean() + std_ratio * m.std()

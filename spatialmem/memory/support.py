@@ -39,6 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from spatialmem.geometry.boxes import OrientedBox
+from spatialmem.geometry.floor import snap_box_vertically
 from spatialmem.geometry.splat import project
 from spatialmem.memory.thin import THIN_OBJECTS
 from spatialmem.perception.scale import OBJECT_HEIGHT_PRIORS
@@ -58,12 +59,6 @@ DEPTH_ZBUFFER_SCALE = 0.25  # z-buffers of the scene cloud are rendered at this 
 DEPTH_POINT_M = 0.075  # each scene-cloud point is drawn this wide (1.5 voxels of the 5 cm scene cloud)
 DEPTH_WALL_MARGIN_M = 0.02  # an extended box stops this short of the room outline
 DEPTH_MIN_GAIN_M = 0.02  # extensions shorter than this are not made
-
-
-def _with_z(box: OrientedBox, lo: float, hi: float) -> OrientedBox:
-    center, size = box.center.copy(), box.size.copy()
-    center[2], size[2] = (lo + hi) / 2.0, hi - lo
-    return OrientedBox(center, size, box.axes)
 
 
 def points_under(box: OrientedBox, points_world: np.ndarray, floor_z: float,
@@ -114,25 +109,19 @@ def complete_down_to_floor(box: OrientedBox, points_world: np.ndarray, floor_z: 
         others: the boxes of the memory's other objects (possible supports).
         max_gap_m: boxes whose bottom is more than this above the floor are left as they are.
     """
-    if floor_z is None:
-        return box
-    lo, hi = box.z_min, box.z_max
-    if not 0.0 < lo - floor_z <= max_gap_m:
+    if floor_z is None or not 0.0 < box.z_min - floor_z <= max_gap_m:
         return box
     if any(carried_by(box, o) for o in others) or points_under(box, points_world, floor_z) >= SUPPORT_MIN_POINTS:
         return box
-    return _with_z(box, float(floor_z), hi)
+    return snap_box_vertically(box, float(floor_z), None, floor_reach_m=max_gap_m)
 
 
 def complete_up_to_ceiling(box: OrientedBox, ceiling_z: float | None, max_camera_z: float | None,
                            max_gap_m: float = CEILING_MAX_GAP_M) -> OrientedBox:
     """``box`` extended up to ``ceiling_z`` when it hangs above every camera (see module docstring)."""
-    if ceiling_z is None or max_camera_z is None:
+    if ceiling_z is None or max_camera_z is None or box.z_min <= max_camera_z:
         return box
-    lo, hi = box.z_min, box.z_max
-    if lo <= max_camera_z or not 0.0 < ceiling_z - hi <= max_gap_m:
-        return box
-    return _with_z(box, lo, float(ceiling_z))
+    return snap_box_vertically(box, None, float(ceiling_z), ceiling_reach_m=max_gap_m)
 
 
 def implausibly_thin_side(box: OrientedBox, category: str,

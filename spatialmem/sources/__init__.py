@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from spatialmem import registry
-from spatialmem.errors import BackendError, InputError
+from spatialmem.errors import InputError
 from spatialmem.types import Frame
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
@@ -95,10 +95,6 @@ class Layout:
         """The reader's one-line description (from the registry)."""
         return registry.spec(SOURCE_KIND, self.name).doc
 
-    def reader(self) -> Callable[..., FrameSource]:
-        """The reader class, imported through the registry."""
-        return registry.resolve(SOURCE_KIND, self.name)
-
 
 #: The registry kind of frame sources.
 SOURCE_KIND = "source"
@@ -157,10 +153,9 @@ def open_source(path: str | os.PathLike, layout: str | None = None, **kw: Any) -
     naming the flag, so that no option is silently ignored.
     """
     name = layout if layout is not None else detect_kind(path)
-    try:
-        reader = registry.resolve(SOURCE_KIND, name)
-    except BackendError:
-        raise InputError(f"unknown layout {name!r}; choose one of {', '.join(layout_names())}") from None
+    if name not in layout_names():
+        raise InputError(f"unknown layout {name!r}; choose one of {', '.join(layout_names())}")
+    reader = registry.resolve(SOURCE_KIND, name)  # a missing extra or a broken reader says so itself
     accepted = set(inspect.signature(reader).parameters)
     extra = sorted(set(kw) - accepted)
     if extra:

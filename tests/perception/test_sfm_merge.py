@@ -68,3 +68,18 @@ def test_models_joined_only_by_verified_matches_merge():
     np.testing.assert_allclose(merged.poses[6], _pose(6.0), atol=1e-9)
     merged, n = merge_models([big, other], matches={(2, 5): mm[:10]})  # too few to trust
     assert n == 0 and sorted(merged.poses) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("options, words", [
+    ({"depth": "foo"}, "depth must be a JSON object"),
+    ({"depth": True}, "depth must be a JSON object"),
+    ({"colmap": {"bogus": 1}}, "its fields are"),
+    ({"keyframes": 3}, "keyframes must be a JSON object"),
+    ({"nonsense": 1}, "unknown sfm option"),
+])
+def test_bad_sfm_options_are_input_errors_that_show_the_form(options, words):
+    from spatialmem.errors import InputError
+    from spatialmem.perception.sfm.backend import SfmOptions
+
+    with pytest.raises(InputError, match=words):
+        SfmOptions.from_options(options)

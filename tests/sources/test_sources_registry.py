@@ -19,7 +19,7 @@ def test_every_layout_is_a_registered_source_and_every_builtin_source_is_detecte
     for lay in LAYOUTS:
         spec = registry.spec(SOURCE_KIND, lay.name)
         assert spec.doc and lay.doc == spec.doc
-    assert LAYOUTS[[lay.name for lay in LAYOUTS].index("video")].reader() is VideoSource
+    assert registry.resolve(SOURCE_KIND, "video") is VideoSource
     assert registry.spec(SOURCE_KIND, "video").extra == "video"  # PyAV is optional
 
 

@@ -76,10 +76,19 @@ class SfmOptions:
         if unknown:
             raise InputError(f"unknown sfm option(s) {sorted(unknown)}; known: "
                              f"{[f.name for f in dataclasses.fields(cls)]}")
-        if isinstance(kw.get("keyframes"), dict):
-            kw["keyframes"] = KeyframeConfig(**kw["keyframes"])
-        if isinstance(kw.get("colmap"), dict):
-            kw["colmap"] = ColmapOptions(**kw["colmap"])
+        for key, sub in (("keyframes", KeyframeConfig), ("colmap", ColmapOptions)):
+            if key in kw and not isinstance(kw[key], sub):
+                if not isinstance(kw[key], dict):
+                    raise InputError(f"sfm option {key} must be a JSON object of {sub.__name__} fields, "
+                                     f"e.g. {key}={{...}}; got {kw[key]!r}")
+                try:
+                    kw[key] = sub(**kw[key])
+                except TypeError as exc:
+                    raise InputError(f"sfm option {key}: {exc}; its fields are "
+                                     f"{[f.name for f in dataclasses.fields(sub)]}") from None
+        if kw.get("depth") is not None and not isinstance(kw["depth"], dict):
+            raise InputError('sfm option depth must be a JSON object of the learned depth backend\'s options, e.g. '
+                             f'depth={{"model_dir": "/path/to/model"}} ({{}} for its defaults); got {kw["depth"]!r}')
         return cls(**kw)
 
 
