@@ -24,20 +24,24 @@ MAX_LIST_LITERAL = 256
 MAX_DEPTH = 32
 
 
-def too_deep(node: ast.Node, limit: int = MAX_DEPTH) -> ast.Node | None:
-    """The first node (pre-order) nested more than ``limit`` levels below ``node``, or None.
+def scan(node: ast.Node, limit: int = MAX_DEPTH) -> tuple[ast.Node | None, list[ast.Call]]:
+    """One walk of ``node``: the first node (pre-order) nested more than ``limit`` levels below it (or
+    None), and every ``answer(...)`` call in it, in source order.
 
     Iterative, so it is safe on any depth; it follows every argument position (positional and keyword
     arguments, list items, operands, attribute and index bases) through :func:`spatialmem.dsl.ast.children`.
     """
+    deep: ast.Node | None = None
+    answers: list[ast.Call] = []
     stack: list[tuple[ast.Node, int]] = [(node, 0)]
     while stack:
         n, depth = stack.pop()
-        if depth > limit:
-            return n
+        if depth > limit and deep is None:
+            deep = n
+        if type(n) is ast.Call and n.func == "answer":
+            answers.append(n)
         stack.extend((c, depth + 1) for c in reversed(ast.children(n)))
-    return None
-
+    return deep, answers
 
 
 def check(program: ast.Program, memory: SceneMemory | None = None) -> list[Diagnostic]:
@@ -69,8 +73,10 @@ class _Checker:
             self.err(D.LIMITS, f"the program has {len(sts)} statements; the limit is {MAX_STATEMENTS}",
                      sts[MAX_STATEMENTS].span, "compute only what the question needs")
             return self.diags
+        answers: list[ast.Call] = []
         for st in sts:
-            deep = too_deep(st.value if isinstance(st, ast.Assign) else st.expr)
+            deep, found = scan(st.value if isinstance(st, ast.Assign) else st.expr)
+            answers += found
             if deep is not None:  # nothing below is walked recursively: the limit holds however it is reached
                 self.err(D.LIMITS, f"expression nested deeper than {MAX_DEPTH} levels", deep.span,
                          "assign intermediate results to names")
@@ -88,7 +94,6 @@ class _Checker:
                 self.env[st.target] = t
             else:
                 self.expr(st.expr, 0)
-        answers = [c for c in self.program.calls() if c.func == "answer"]
         if not answers:
             last = sts[-1].span if sts else None
             self.err(D.MISSING_ANSWER, "the program never calls answer(...)", last,

@@ -25,7 +25,7 @@ from lark.lexer import Lexer
 
 from spatialmem.dsl import ast
 from spatialmem.dsl.diagnostics import Diagnostic, make
-from spatialmem.dsl.lalr import Driver
+from spatialmem.dsl.lalr import Driver, LightToken
 from spatialmem.errors import ProgramError
 
 MAX_SOURCE_CHARS = 20_000
@@ -175,6 +175,8 @@ def _parse_statements(source: str) -> Any:
 
 
 def _tspan(tok: Token) -> ast.Span:
+    if type(tok) is LightToken:  # the fast driver's tokens: (type, value, start, line, column, end_line, end_col, end)
+        return ast.Span(tok[3], tok[4], tok[5], tok[6])
     line, column = tok.line or 1, tok.column or 1  # (lark types positions as optional; our tokens have them)
     return ast.Span(line, column, tok.end_line or line, tok.end_column or column)
 
