@@ -32,6 +32,9 @@ BRACKET_OPEN = ("LPAR", "LSQB")
 BRACKET_CLOSE = ("RPAR", "RSQB")
 NEWLINE_TERMINAL = "_NL"
 KEYWORD_OPERATORS = ("and", "or", "not")  # word-like tokens that need a blank around them
+# ignored terminals a model may not write under constrained decoding: a comment takes any text to the end
+# of the line, and a small model held to the grammar wrote prose (or '####...') there until max-tokens
+DECODE_EXCLUDES = ("COMMENT",)
 
 
 class GrammarExportError(SpatialMemError):
@@ -176,7 +179,7 @@ def build_grammar(text: str | None = None) -> Grammar:
                 and word_re is not None and bool(word_re.fullmatch(pat.value)))
 
     rules: dict[str, tuple] = {}
-    ignore = [_unplus(term_items(n)) for n in lk.ignore_tokens]
+    ignore = [_unplus(term_items(n)) for n in lk.ignore_tokens if n not in DECODE_EXCLUDES]
     rules["ws"] = ((Group(tuple(ignore), "*"),),)
     nl_alts = tuple(ignore) + (_unplus(term_items(NEWLINE_TERMINAL)),)
     rules["ws-in"] = ((Group(nl_alts, "*"),),)
@@ -230,7 +233,7 @@ def build_grammar(text: str | None = None) -> Grammar:
             if depth != 0:
                 raise GrammarExportError(f"rule {rule!r} opens a bracket it does not close")
             alts.append(_merge_literals(items))
-        rules[names[key]] = _remove_left_recursion(names[key], alts)
+        rules[names[key]] = _left_factor(_remove_left_recursion(names[key], alts))
     rules["root"] = ((Ref("ws"), Ref("program")),)
     _check_no_left_recursion(rules)
     return Grammar(rules, "root")
@@ -262,6 +265,34 @@ def _remove_left_recursion(name: str, alts: list) -> tuple:
     if not base:
         raise GrammarExportError(f"rule {name!r} is only left-recursive")
     return ((Group(tuple(base)), Group(tuple(rec), "*")),)
+
+
+def _left_factor(alts) -> tuple:
+    """Alternatives with a common first item merged: ``a b c | a b | a d | e`` -> ``a (b c? | d) | e``.
+
+    A GBNF engine keeps one parse stack per live alternative; unfactored, ``program`` (ten alternatives
+    sharing prefixes) and the argument lists multiply the stacks the sampler tracks at every token.
+    The language is unchanged; groups are factored too.
+    """
+    alts = [tuple(Group(_left_factor(it.alts), it.quant) if isinstance(it, Group) else it for it in a)
+            for a in alts]
+    firsts: dict = {}
+    for a in alts:
+        firsts.setdefault(a[0] if a else None, []).append(a)
+    out = []
+    for first, members in firsts.items():
+        if first is None or len(members) == 1:
+            out += members[:1] if first is None else members
+            continue
+        tails = _left_factor([m[1:] for m in members])
+        rest = tuple(t for t in tails if t)
+        if not rest:
+            out.append((first,))
+        elif len(rest) == 1 and len(rest) == len(tails):
+            out.append((first,) + rest[0])
+        else:
+            out.append((first, Group(rest, "" if len(rest) == len(tails) else "?")))
+    return tuple(out)
 
 
 def _first_refs(seq: Seq, nullable: set[str]) -> set[str]:

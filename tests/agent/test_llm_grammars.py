@@ -2,8 +2,9 @@
 
 The GBNF text (and the generated lark text) is read back by an independent, small reader written here
 (rules, strings, character classes, groups, ``* + ?``) and run by a memoised recogniser over every
-compliance-suite program: each program the DSL parser accepts must be accepted, each syntax error
-(E100 / E101) rejected.
+compliance-suite program: each program the DSL parser accepts must be accepted (with its comments
+removed: the decoding grammars leave comments out on purpose, see ``DECODE_EXCLUDES``), each syntax
+error (E100 / E101) rejected.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from lark import Lark
 from lark.exceptions import LarkError
 
-from spatialmem.agent.grammars import gbnf, lark_ebnf
+from spatialmem.agent.grammars import DECODE_EXCLUDES, gbnf, lark_ebnf
 from spatialmem.dsl import parse
 from spatialmem.errors import ProgramError
 
@@ -32,6 +33,14 @@ EXTRA_VALID = [
 ]
 EXTRA_INVALID = ["answer(1", "answer(1))", "x = = 1", "answer(1 2)", "answer(aand b)",
                  "answer('x)", "a.b(1)", "answer(1)\n)", "answer(1 < 2 < 3)"]
+
+
+_STRING_OR_COMMENT = re.compile(r'''"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(?P<comment>#[^\n]*)''')
+
+
+def without_comments(program: str) -> str:
+    """``program`` with its ``#`` comments cut (a ``#`` inside a string literal is kept)."""
+    return _STRING_OR_COMMENT.sub(lambda m: "" if m.group("comment") else m.group(0), program)
 
 
 def _cases() -> tuple[list[str], list[str]]:
@@ -215,8 +224,18 @@ def test_the_suite_has_both_kinds_of_case():
 
 @pytest.mark.parametrize("which", ["gbnf", "lark"])
 def test_generated_grammar_accepts_every_valid_program(which, grammars):
-    refused = [p for p in ACCEPTED + EXTRA_VALID if not _accepts(grammars, which, p)]
+    refused = [p for p in ACCEPTED + EXTRA_VALID if not _accepts(grammars, which, without_comments(p))]
     assert refused == []
+
+
+@pytest.mark.parametrize("which", ["gbnf", "lark"])
+def test_decoding_grammars_leave_comments_out(which, grammars):
+    assert DECODE_EXCLUDES == ("COMMENT",)
+    with_comment = [p for p in ACCEPTED + EXTRA_VALID if without_comments(p) != p]
+    assert len(with_comment) >= 3
+    assert [p for p in with_comment if _accepts(grammars, which, p)] == []
+    assert without_comments('x = "a # b"  # c\nanswer(x)') == 'x = "a # b"  \nanswer(x)'
+    assert _accepts(grammars, which, 'answer(["#1", \'#2\'])')
 
 
 @pytest.mark.parametrize("which", ["gbnf", "lark"])
@@ -228,7 +247,7 @@ def test_generated_grammar_rejects_every_syntax_error(which, grammars):
 def test_lark_text_is_a_grammar_lark_itself_runs():
     parser = Lark(lark_ebnf(), parser="earley", lexer="dynamic")
     for program in EXTRA_VALID[:3]:
-        parser.parse(program)
+        parser.parse(without_comments(program))
     with pytest.raises(LarkError):
         parser.parse(EXTRA_INVALID[0])
 
