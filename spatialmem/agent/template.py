@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 
 from spatialmem.agent.base import Plan, PlannerConfig, Question, cannot_plan
 from spatialmem.agent.routes import RouteProgramBuilder, parse_route_question
+from spatialmem.dsl.ops.objects import largest_of, quote
 from spatialmem.errors import PlanningError
 from spatialmem.question_types import DIRECTION_SCHEMES, REL_DIRECTION_TASK
 from spatialmem.vocab import clean_category, resolve
@@ -34,11 +35,6 @@ class CategoryCounts(dict):
     def __init__(self, counts: dict[str, int]) -> None:
         super().__init__(counts)
         self.log: list[str] = []
-
-
-def quote(text: str) -> str:
-    """A query-language string literal for ``text`` (double quotes, backslash escapes)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
 def text_list(items: Sequence[str]) -> str:
@@ -104,7 +100,7 @@ class TemplatePlanner:
         """``the("x")``; when the memory holds several "x" but the question names one (VSI-Bench asks only
         about unique objects, so the extras are usually over-segmented fragments), the largest one."""
         if self.resolve_duplicates and cats.get(category, 0) > 1:
-            return f"first(sort_by(objects({quote(category)}), key=\"volume\", descending=true))"
+            return largest_of(category)
         return f"the({quote(category)})"
 
     @staticmethod

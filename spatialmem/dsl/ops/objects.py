@@ -31,6 +31,17 @@ def all_objects(ctx: Context) -> ObjectSet:
     return ObjectSet(tuple(ctx.memory.instances))
 
 
+def quote(text: str) -> str:
+    """A query-language string literal for ``text`` (double quotes, backslash escapes)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def largest_of(category: str) -> str:
+    """Program text for the largest object of ``category``: what a question that names one object means
+    when the memory holds several (the extras are usually fragments of one object, split by perception)."""
+    return f'first(sort_by(objects({quote(category)}), key="volume", descending=true))'
+
+
 @op("the", P("category", T.TEXT, category=True), returns=T.OBJECT, section=OBJECTS,
     doc="The single object of a category; a runtime error (R400) lists them when there is not exactly one.",
     example='sofa = the("sofa")')
@@ -43,7 +54,8 @@ def the(ctx: Context, category: str) -> ObjectInstance:
     listing = "; ".join(describe(o) for o in insts[:8])
     raise Fail(D.AMBIGUOUS,
                f'the("{category}") needs exactly one {category} but the memory has {len(insts)}: {listing}',
-               f'use objects("{category}") with nearest(...), farthest(...), sort_by(...) or where(...), '
+               f'if the question means one {category}, take the largest: {largest_of(category)}; otherwise use '
+               f'objects("{category}") with nearest(...), farthest(...), sort_by(...) or where(...), '
                f'or count(objects("{category}"))')
 
 
