@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from spatialmem.agent.base import Question
-from spatialmem.dsl.ops.objects import largest_of
 
 SYSTEM_PROMPT = (
     "You answer questions about a 3D scene by writing a short program in a small spatial query "
@@ -94,11 +93,6 @@ def build_messages(question: Question, summary: dict[str, Any], reference: str, 
         listed = ", ".join(json.dumps(o) for o in question.options)
         rules.append(f"It is multiple choice: end with answer(choose([{listed}], VALUE)).")
     rules.append("Use only these category names: " + (", ".join(json.dumps(c) for c in cats) or "(none)") + ".")
-    several = [c for c, n in (summary.get("categories") or {}).items() if isinstance(n, int) and n > 1]
-    if several:
-        rules.append(f"Several objects share a category here ({', '.join(several)}): where the question speaks "
-                     f"of one of them (\"the {several[0]}\"), the(...) fails; use the largest, "
-                     f"e.g. {largest_of(several[0])}.")
     rules.append(FORMAT_RULES.get(grammar, FORMAT_RULES["off"]))
     parts.append("# Task\n" + " ".join(rules) + f"\n\nQuestion: {question_text(question)}")
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n\n".join(parts)}]

@@ -327,11 +327,3 @@ def test_eval_stops_after_consecutive_endpoint_failures(chat_server, tmp_path, m
     rows = (tmp_path / "out" / "predictions.jsonl").read_text().splitlines()
     assert len(rows) == 2 and len(chat_server.requests) == 2
     assert all(json.loads(r)["error_kind"] == "endpoint" for r in rows)
-
-
-def test_prompt_names_the_largest_idiom_only_for_categories_with_several_objects():
-    q = Question("How far is the sofa from the chair?")
-    several = build_messages(q, {"categories": {"chair": 2, "sofa": 1}}, "REF")[1]["content"]
-    assert "Several objects share a category here (chair):" in several
-    assert 'first(sort_by(objects("chair"), key="volume", descending=true))' in several
-    assert "first(sort_by" not in build_messages(q, {"categories": {"chair": 1, "sofa": 1}}, "REF")[1]["content"]
