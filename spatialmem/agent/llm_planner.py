@@ -38,7 +38,7 @@ from spatialmem.agent.base import Plan, PlannerConfig, Question
 from spatialmem.agent.fewshot import examples_for
 from spatialmem.agent.llm_client import LLMClient
 from spatialmem.agent.prompts import extract_program, fence, fit_messages, repair_message, vision_messages
-from spatialmem.agent.repair import local_fixes, not_a_program
+from spatialmem.agent.repair import largest_for_fragments, local_fixes, not_a_program
 from spatialmem.errors import InputError, LLMEndpointError, LLMError, ProgramError, RepairStalledError
 
 _SAFE_RE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -196,6 +196,13 @@ class LLMPlanner:
                 all_fixes += fixes
                 log.log("local_fix", attempt=attempt, before=raw, after=program, fixes=fixes)
             diags, result, forced = self._diagnose(program, memory, question)
+            for _ in range(4):  # a question names one object; the memory may hold fragments of it
+                resolved, what = largest_for_fragments(program, diags, memory)
+                if what is None:
+                    break
+                log.log("local_fix", attempt=attempt, before=program, after=resolved, fixes=[what])
+                program, fixes, all_fixes = resolved, fixes + [what], all_fixes + [what]
+                diags, result, forced = self._diagnose(program, memory, question)
             if not diags:
                 notes: dict[str, Any] = {"llm_attempts": attempt, "grammar": reply.grammar}
                 if all_fixes:

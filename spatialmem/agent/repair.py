@@ -4,7 +4,10 @@
   closed there; surplus closers at the end of a line are removed (only when the result then parses);
 * an unknown category with exactly one plausible memory category (``pill`` -> ``pillow``, ``chairs``
   -> ``chair``, ``couch`` -> ``sofa``);
-* an unknown operation with exactly one plausible operation (``dist`` -> ``distance``).
+* an unknown operation with exactly one plausible operation (``dist`` -> ``distance``);
+* after the dry run, ``the("chair")`` failing because the memory holds several chairs (R400) becomes
+  the largest chair: the question names one object, and the extras are read as fragments of it, as the
+  template planner reads them (:func:`spatialmem.dsl.ops.objects.largest_of`).
 
 Also recognises a reply that is an answer (an option letter, a number, prose) rather than a program,
 so the model is told exactly that instead of "'B' is used before it is assigned".
@@ -155,6 +158,29 @@ def local_fixes(program: str, memory=None) -> tuple[str, list[str]]:
         if not changed:
             break
     return program, fixes
+
+
+def largest_for_fragments(program: str, diagnostics, memory) -> tuple[str, str | None]:
+    """``program`` with ``the("x")`` replaced by the largest ``x`` when the first diagnostic is R400 for x.
+
+    Returns the program unchanged and None when the first diagnostic is not that one.
+    """
+    from spatialmem.dsl import diagnostics as D
+    from spatialmem.dsl.ops.objects import largest_of
+
+    d = diagnostics[0] if diagnostics else None
+    if d is None or d.code != D.AMBIGUOUS or memory is None:
+        return program, None
+    m = re.match(r"""the\(\s*(["'])(.+?)\1\s*\)""", d.source_line[max(0, d.column - 1):])
+    if m is None:
+        return program, None
+    category = m.group(2)
+    count = memory.categories().get(category, 0)
+    call = re.compile(r"""\bthe\(\s*(["'])""" + re.escape(category) + r"""\1\s*\)""")
+    fixed = call.sub(lambda _: largest_of(category), program)
+    if count < 2 or fixed == program:
+        return program, None
+    return fixed, f"the({category!r}) -> the largest {category} (the memory holds {count}; the question names one)"
 
 
 _LETTER = re.compile(r"^\(?([A-Za-z])\)?[.):]?(?:\s+.*)?$", re.S)

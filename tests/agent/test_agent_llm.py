@@ -165,7 +165,7 @@ def test_look_sends_images_to_the_vision_model(chat_server, memory, tmp_path):
 
 
 def test_runtime_error_is_repaired_too(chat_server, memory, tmp_path):
-    ambiguous = 'answer(to_cm(the("chair").longest_side))'
+    ambiguous = 'answer(to_cm(objects("chair")[2].longest_side))'  # two chairs: index 2 fails at run time
     fixed = 'answer(to_cm(first(objects("chair")).longest_side))'
     chat_server.reply(ambiguous)
     chat_server.reply(fixed)

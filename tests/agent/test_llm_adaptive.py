@@ -9,6 +9,7 @@ exit 9 on a dead endpoint.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import socket
@@ -29,6 +30,7 @@ from spatialmem.agent.prompts import build_messages
 from spatialmem.agent.repair import balance_brackets, local_fixes
 from spatialmem.commands import qa
 from spatialmem.errors import InputError, LLMEndpointError, LLMError
+from spatialmem.geometry.boxes import OrientedBox
 from spatialmem.memory.store import save_memory
 
 DIRECTION_Q = Question("If I am standing by the sofa and facing the tv, is the lamp to the left or the right of "
@@ -209,6 +211,24 @@ def test_unambiguous_fixes_are_applied_locally_and_recorded(chat_server, memory,
     fixes = rec.notes["local_fixes"]
     assert sorted(fixes) == ["category 'sofas' -> 'sofa'", "closed 1 bracket(s)", "operation 'dist' -> 'distance'"]
     assert [e for e in events(tmp_path, "d1") if e["event"] == "local_fix"][0]["fixes"] == fixes
+
+
+def test_the_over_several_objects_becomes_the_largest_after_the_dry_run(chat_server, memory, tmp_path):
+    small, big = memory.by_category("chair")  # shrink one chair to a fragment: the other is the largest
+    fragment = dataclasses.replace(small, box=OrientedBox.from_yaw(small.box.center, (0.2, 0.2, 0.3), 0.0))
+    memory = dataclasses.replace(memory, instances=tuple(fragment if o is small else o for o in memory.instances))
+    chat_server.reply('answer(distance(the("lamp"), the("chair")))')  # R400 in the dry run: two chairs
+    rec = answer_question(DIST_Q, memory, make_planner(chat_server, tmp_path))
+    largest = 'first(sort_by(objects("chair"), key="volume", descending=true))'
+    assert rec.ok and len(chat_server.requests) == 1
+    assert rec.program == f'answer(distance(the("lamp"), {largest}))'
+    assert rec.notes["local_fixes"] == [
+        "the('chair') -> the largest chair (the memory holds 2; the question names one)"]
+    to = {o.id: dsl.run_program(f'answer(distance(the("lamp"), object({o.id})))', memory).answer_text
+          for o in (fragment, big)}
+    assert to[big.id] != to[fragment.id] and rec.answer == to[big.id]
+    fixed = [e for e in events(tmp_path, "d1") if e["event"] == "local_fix"]
+    assert fixed and fixed[0]["after"] == rec.program
 
 
 def test_bracket_balancing_is_per_statement_and_only_when_it_parses(memory):

@@ -385,11 +385,11 @@ def test_mutated_compliance_programs(memories):
     corpus = _corpus()
     assert len(corpus) >= 150
     programs = []
-    for seed in range(3):
+    for seed in range(4):
         rng = random.Random(2000 + seed)
         for mem_name, src in zip(_memory_names(rng, len(corpus)), corpus):
             programs.append((mem_name, mutate(rng, src)))
-    assert len(programs) >= 600
+    assert len(programs) >= 800
     outcomes, failures = _run_all(programs, memories)
     assert failures == [], "\n".join(failures[:5])
     floors = {"parse": 100, "check": 50, "run": 5, "ok": 15}
