@@ -98,14 +98,34 @@ def sibling_questions(qtype: str, categories: dict[str, int], avoid_text: str = 
                                 tuple(T.format_options([", ".join(p) for p in perms])), qtype))
         return out
     if qtype == "route_planning":
-        out = []
-        for g in _picks(categories, avoid_text, 4, True):
-            steps = T.route_steps([g[2]], g[3])
-            turns = [T.turn_sequence_text([t]) for t in ("turn left", "turn right", "turn back")]
-            out.append(Question(T.ROUTE.format(a=g[0], b=g[1], c=g[3], steps=steps), tuple(T.format_options(turns)),
-                                qtype))
-        return out
+        return _route_siblings(categories, avoid_text)
     return []
+
+
+_TURNS = ("turn left", "turn right", "turn back")
+
+
+def _route_siblings(categories: dict[str, int], avoid_text: str) -> list[Question]:
+    """Route questions shaped like the asked one: one waypoint and one blank, then (when the question has
+    several blanks or starts with one) as many waypoints and blanks as it has, so a small model sees the
+    multi-turn program it needs."""
+    blanks = len(re.findall(r"\d+\. " + re.escape(T.ROUTE_FILL), avoid_text))  # numbered steps, not the note
+    first_turn = ("1. " + T.ROUTE_FILL) in avoid_text
+    shapes = [(1, False)]
+    if blanks > 1 or first_turn:
+        shapes.append((max(1, blanks - first_turn), first_turn))
+    out = []
+    for n_way, starts_with_turn in shapes:
+        groups = _picks(categories, avoid_text, 3 + n_way, True)
+        if not groups:
+            continue
+        g = groups[0]
+        n_fill = n_way + starts_with_turn
+        steps = T.route_steps(g[2:2 + n_way], g[-1], first_turn=starts_with_turn)
+        sequences = [[_TURNS[(k + i) % 3] for i in range(n_fill)] for k in range(3)]
+        out.append(Question(T.ROUTE.format(a=g[0], b=g[1], c=g[-1], steps=steps),
+                            tuple(T.format_options([T.turn_sequence_text(t) for t in sequences])), "route_planning"))
+    return out[::-1]  # the question's own shape first
 
 
 def examples_for(question: Question, summary: dict, limit: int = 2) -> list[Example]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import socket
 import time
 
@@ -347,3 +348,20 @@ def test_eval_stops_after_consecutive_endpoint_failures(chat_server, tmp_path, m
     rows = (tmp_path / "out" / "predictions.jsonl").read_text().splitlines()
     assert len(rows) == 2 and len(chat_server.requests) == 2
     assert all(json.loads(r)["error_kind"] == "endpoint" for r in rows)
+
+
+def test_route_examples_take_the_shape_of_the_question(living):
+    from spatialmem.synth import templates as T
+
+    steps = T.route_steps(["tv", "lamp"], "sofa", first_turn=True)  # three blanks, the first one a turn
+    q = Question(T.ROUTE.format(a="chair", b="tv", c="sofa", steps=steps), ("A. Turn Left, Turn Right, Turn Back",),
+                 "route_planning", "r3")
+    shaped, simple = examples_for(q, living.summary(), limit=2)
+    assert shaped.question.text.count("1. [please fill in]") == 1
+    assert len(re.findall(r"\d+\. \[please fill in\]", shaped.question.text)) == 3
+    assert all(len(o.split(", ")) == 3 for o in shaped.question.options)
+    assert shaped.program.count("turn_to(") == 3 and dsl.check(dsl.parse(shaped.program), living) == []
+    assert len(re.findall(r"\d+\. \[please fill in\]", simple.question.text)) == 1
+    one_blank = Question(T.ROUTE.format(a="chair", b="tv", c="sofa", steps=T.route_steps(["tv"], "sofa")),
+                         ("A. Turn Left",), "route_planning", "r1")
+    assert len(examples_for(one_blank, living.summary(), limit=2)) == 1
