@@ -297,7 +297,7 @@ class _Checker:
             arg = bound.get(p.name)
             if arg is None:
                 continue
-            self.expected = p.type  # for the hint of a name used before it is assigned
+            self.expected = p.type if type(arg) is ast.Name else None  # for a name used before it is assigned
             t = types[p.name] = self.expr(arg, depth)
             self.expected = None
             self.argument(op, p, arg, t)
