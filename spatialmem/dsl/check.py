@@ -8,7 +8,6 @@ not in the memory (closest categories and common synonyms), list/program sizes a
 from __future__ import annotations
 
 import difflib
-import functools
 from collections.abc import Collection
 
 from spatialmem.dsl import ast
@@ -45,23 +44,6 @@ def scan(node: ast.Node, limit: int = MAX_DEPTH) -> tuple[ast.Node | None, list[
     return deep, answers
 
 
-@functools.lru_cache(maxsize=64)
-def _makers_cached(kinds: frozenset[Kind]) -> tuple[str, ...]:
-    out = []
-    for op in OPS.values():  # operations that make a value of these kinds from other kinds
-        rhs = op.example.split("=", 1)[-1].strip()
-        if op.returns.kind in kinds and not any(p.type.kinds() & kinds for p in op.params) \
-                and rhs.startswith(op.name + "("):
-            takes_objects = any(Kind.OBJECT in p.type.kinds() for p in op.params)
-            out.append((not takes_objects, rhs))
-    return tuple(example for _, example in sorted(out, key=lambda r: r[0]))
-
-
-def _makers(kinds: set[Kind]) -> list[str]:
-    """Example right-hand sides that make a value of ``kinds`` (those from objects first)."""
-    return list(_makers_cached(frozenset(kinds) - {Kind.ANY}))
-
-
 def check(program: ast.Program, memory: SceneMemory | None = None) -> list[Diagnostic]:
     """All static problems of ``program`` (empty list = it may run).
 
@@ -79,7 +61,6 @@ class _Checker:
         self.diags: list[Diagnostic] = []
         self.env: dict[str, T.Type] = {}
         self.cats = memory.categories() if memory is not None else None
-        self.expected: T.Type | None = None  # the parameter type of the argument being checked
 
     def err(self, code: str, message: str, span: ast.Span | None, hint: str = "") -> T.Type:
         self.diags.append(make(code, message, span, self.src, hint))
@@ -169,11 +150,8 @@ class _Checker:
             hint = f'to get that object write the("{node.id.replace("_", " ")}") or objects("...")'
         else:
             close = difflib.get_close_matches(node.id, list(self.env), n=3, cutoff=0.6)
-            made = _makers(self.expected.kinds()) if self.expected is not None else []
-            how = (f"assign {node.id} on a line before this one, e.g. "
-                   + " or ".join(f"{node.id} = {example}" for example in made[:2])) if made else \
-                f"assign {node.id} on a line before this one ({node.id} = an expression); strings need quotes"
-            hint = (f"did you mean {', '.join(close)}? " if close else "") + how
+            hint = (f"did you mean {', '.join(close)}? " if close else "") + \
+                f"assign {node.id} before using it ({node.id} = ...); strings need quotes"
         return self.err(D.UNDEFINED_NAME, f"'{node.id}' is used before it is assigned", node.span, hint)
 
     def list_expr(self, node: ast.ListExpr, depth: int) -> T.Type:
@@ -297,9 +275,7 @@ class _Checker:
             arg = bound.get(p.name)
             if arg is None:
                 continue
-            self.expected = p.type if type(arg) is ast.Name else None  # for a name used before it is assigned
             t = types[p.name] = self.expr(arg, depth)
-            self.expected = None
             self.argument(op, p, arg, t)
         if op.unit_from and op.returns.kind is Kind.NUMBER:
             src = types.get(op.unit_from, T.ANY)
