@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--few-shot", type=int, default=2)
     ap.add_argument("--prompt-tokens", type=int, default=5000)
     ap.add_argument("--limit", type=int, default=N_QUESTIONS, help="answer only the first N of the subset")
+    ap.add_argument("--types", default="", help="comma-separated question types: answer only these of the subset")
     ap.add_argument("--frames", type=int, default=150)
     ap.add_argument("--work", type=Path, default=Path("/tmp/spatialmem_bench_llm"), help="scene/memory cache")
     ap.add_argument("--transcripts", type=Path, default=None)
@@ -99,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     scenes = build_scenes(args.work, args.frames)
     picked = pick_questions(scenes)[: args.limit]
+    if args.types:
+        picked = [(q, m) for q, m in picked if q.question_type in args.types.split(",")]
     memories = {str(m): load_memory(m) for _, m in scenes}
     print(f"{len(picked)} questions over {len({q.question_type for q, _ in picked})} types from seeds {SEEDS} "
           f"(scenes ready in {time.perf_counter() - t0:.1f} s)")

@@ -70,8 +70,10 @@ def _picks(categories: dict[str, int], avoid_text: str, k: int, unique: bool) ->
     return groups
 
 
-def sibling_questions(qtype: str, categories: dict[str, int], avoid_text: str = "") -> list[Question]:
-    """Questions of ``qtype`` in the benchmark's phrasing, over the memory's ``categories``."""
+def sibling_questions(qtype: str, categories: dict[str, int], avoid_text: str = "",
+                      options: tuple[str, ...] = ()) -> list[Question]:
+    """Questions of ``qtype`` in the benchmark's phrasing, over the memory's ``categories`` (``avoid_text``
+    and ``options``: the asked question's, whose categories are avoided and whose route shape is kept)."""
     many = [c for c, n in categories.items() if n > 1 and not _named_in(avoid_text, c)]
     if qtype == "object_counting":
         fresh = [c for c in categories if not _named_in(avoid_text, c)] or list(categories)
@@ -98,34 +100,36 @@ def sibling_questions(qtype: str, categories: dict[str, int], avoid_text: str = 
                                 tuple(T.format_options([", ".join(p) for p in perms])), qtype))
         return out
     if qtype == "route_planning":
-        return _route_siblings(categories, avoid_text)
+        return _route_siblings(categories, avoid_text, options)
     return []
 
 
-_TURNS = ("turn left", "turn right", "turn back")
+def _recast(text: str, categories: dict[str, int]) -> str | None:
+    """``text`` with every memory category it names replaced by a different, unnamed unique category (so the
+    example keeps the question's exact form: its blanks, written turns, distances and landmark phrases), or
+    None when the memory has too few categories to spare."""
+    named = sorted((c for c in categories if _named_in(text, c)), key=len, reverse=True)
+    spare = [c for c, n in categories.items() if n == 1 and c not in named]
+    if not named or len(spare) < len(named):
+        return None
+    swap = dict(zip(named, spare))
+    pattern = re.compile(r"(?<![a-z])(" + "|".join(re.escape(c) for c in named) + r")(?![a-z])", re.I)
+    return pattern.sub(lambda m: swap[m.group(1).lower()], text)
 
 
-def _route_siblings(categories: dict[str, int], avoid_text: str) -> list[Question]:
-    """Route questions shaped like the asked one: one waypoint and one blank, then (when the question has
-    several blanks or starts with one) as many waypoints and blanks as it has, so a small model sees the
-    multi-turn program it needs."""
-    blanks = len(re.findall(r"\d+\. " + re.escape(T.ROUTE_FILL), avoid_text))  # numbered steps, not the note
-    first_turn = ("1. " + T.ROUTE_FILL) in avoid_text
-    shapes = [(1, False)]
-    if blanks > 1 or first_turn:
-        shapes.append((max(1, blanks - first_turn), first_turn))
+def _route_siblings(categories: dict[str, int], avoid_text: str, options: tuple[str, ...]) -> list[Question]:
+    """The question recast over other categories (its own shape: several blanks, written turns, "Go forward
+    about one foot", "the X by the Y"; its turn-sequence options, which name no category), then the
+    simplest one-blank route."""
     out = []
-    for n_way, starts_with_turn in shapes:
-        groups = _picks(categories, avoid_text, 3 + n_way, True)
-        if not groups:
-            continue
-        g = groups[0]
-        n_fill = n_way + starts_with_turn
-        steps = T.route_steps(g[2:2 + n_way], g[-1], first_turn=starts_with_turn)
-        sequences = [[_TURNS[(k + i) % 3] for i in range(n_fill)] for k in range(3)]
-        out.append(Question(T.ROUTE.format(a=g[0], b=g[1], c=g[-1], steps=steps),
-                            tuple(T.format_options([T.turn_sequence_text(t) for t in sequences])), "route_planning"))
-    return out[::-1]  # the question's own shape first
+    recast = _recast(avoid_text, categories)
+    if recast is not None and recast != avoid_text and options:
+        out.append(Question(recast, options, "route_planning"))
+    options = tuple(T.format_options([T.turn_sequence_text([t]) for t in ("turn left", "turn right", "turn back")]))
+    for g in _picks(categories, avoid_text, 4, True):
+        out.append(Question(T.ROUTE.format(a=g[0], b=g[1], c=g[3], steps=T.route_steps([g[2]], g[3])), options,
+                            "route_planning"))
+    return out
 
 
 def examples_for(question: Question, summary: dict, limit: int = 2) -> list[Example]:
@@ -142,7 +146,7 @@ def examples_for(question: Question, summary: dict, limit: int = 2) -> list[Exam
         return []
     planner = TemplatePlanner()
     out: list[Example] = []
-    for sibling in sibling_questions(qtype, categories, question.text):
+    for sibling in sibling_questions(qtype, categories, question.text, tuple(question.options)):
         try:
             plan = planner.plan(sibling, summary)
         except PlanningError:
